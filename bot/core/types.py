@@ -1,0 +1,55 @@
+"""Plain data shared by the core and every adapter (CLI, console, Discord)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+AnswerMode = Literal["generated", "extractive", "unknown"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrieved passage with its score (higher is better) and where it came from."""
+
+    id: str
+    text: str
+    score: float
+    title: str
+    heading: str
+    file: str
+    area: str
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """The first source URL or reference of the document, or its file."""
+        return self.sources[0] if self.sources else self.file
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source as shown under an answer."""
+
+    number: int
+    title: str
+    heading: str
+    file: str
+    url: str
+
+
+@dataclass
+class Answer:
+    """What every adapter formats. Nothing else reaches a user."""
+
+    question: str
+    text: str
+    mode: AnswerMode
+    citations: list[Citation] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # retrieve_ms, first_token_ms, total_ms
+    model: str = ""
+    closest_topics: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

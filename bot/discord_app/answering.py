@@ -1,0 +1,93 @@
+"""Running one question through the model queue and delivering the reply (slash or thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.core.types import Answer
+from bot.discord_app.errors import NO_MENTIONS
+from bot.discord_app.formatting import answer_messages, preview
+from bot.discord_app.streaming import ThrottledEditor
+from bot.discord_app.views import feedback_view
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import ModelDeskBot
+
+log = logging.getLogger(__name__)
+
+Edit = Callable[[str], Awaitable[Any]]
+History = list[tuple[str, str]]
+
+
+def queue_message(position: int) -> str:
+    """What a queued user reads."""
+    return f"You are number {position} in the queue; your answer starts as soon as the model is free."
+
+
+async def generate(
+    bot: ModelDeskBot, question: str, history: History | None, edit: Edit
+) -> Answer:
+    """Wait for the model, then answer in a worker thread while streaming previews into `edit`."""
+    editor = ThrottledEditor(edit, interval=1.0)
+
+    async def on_queued(position: int) -> None:
+        await edit(queue_message(position))
+
+    async with bot.model_queue.turn(on_queued=on_queued):
+        push = editor.pusher(asyncio.get_running_loop())
+
+        def work() -> Answer:
+            # `services.pipeline` loads the model on first use: that too stays off the loop.
+            return bot.services.pipeline.answer(
+                question, history=history or None, on_partial=lambda text: push(preview(text))
+            )
+
+        try:
+            return await bot.in_thread(work)
+        finally:
+            await editor.close()
+
+
+async def record(bot: ModelDeskBot, answer: Answer, channel: str) -> discord.ui.View | None:
+    """Store the answer for feedback; the vote buttons when that worked."""
+    try:
+        answer_id = await bot.in_thread(bot.feedback.record_answer, answer, channel)
+    except Exception:  # noqa: BLE001 - an answer without vote buttons beats no answer
+        log.exception("could not record the answer for feedback")
+        return None
+    return feedback_view(answer_id)
+
+
+async def deliver_interaction(
+    bot: ModelDeskBot, interaction: discord.Interaction, answer: Answer
+) -> None:
+    """Replace the deferred reply with the answer; extra parts as follow-ups, votes on the last."""
+    parts = answer_messages(answer)
+    view = await record(bot, answer, "slash")
+    last = len(parts) - 1
+    for i, text in enumerate(parts):
+        extra: dict[str, Any] = {"view": view} if view is not None and i == last else {}
+        if i == 0:
+            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS, **extra)
+        else:
+            await interaction.followup.send(text, allowed_mentions=NO_MENTIONS, **extra)
+
+
+async def deliver_message(
+    bot: ModelDeskBot, placeholder: discord.Message, answer: Answer
+) -> None:
+    """Replace a placeholder message in a thread with the answer (more messages if long)."""
+    parts = answer_messages(answer)
+    view = await record(bot, answer, "thread")
+    last = len(parts) - 1
+    for i, text in enumerate(parts):
+        extra: dict[str, Any] = {"view": view} if view is not None and i == last else {}
+        if i == 0:
+            await placeholder.edit(content=text, allowed_mentions=NO_MENTIONS, **extra)
+        else:
+            await placeholder.channel.send(text, allowed_mentions=NO_MENTIONS, **extra)

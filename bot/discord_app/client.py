@@ -1,0 +1,85 @@
+"""The discord.py client: minimal intents, injected services, one cog per feature."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import discord
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.core.feedback import FeedbackStore
+from bot.discord_app.errors import ModelDeskTree
+from bot.discord_app.limits import Cooldowns, ModelQueue
+from bot.discord_app.views import VoteButton
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+EXTENSIONS = (
+    "bot.discord_app.cogs.ask",
+    "bot.discord_app.cogs.estimates",
+    "bot.discord_app.cogs.admin",
+)
+
+
+def make_intents() -> discord.Intents:
+    """Guilds and guild messages, plus message content for follow-ups in answer threads."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = True
+    return intents
+
+
+class ModelDeskBot(commands.Bot):
+    """The bot. Services are built outside and injected (tests inject their own)."""
+
+    def __init__(self, settings: Settings, services: Any, *, sync_dev_guild: bool = True) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: there are no text commands
+            intents=make_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            tree_cls=ModelDeskTree,
+        )
+        self.settings = settings
+        self.services = services
+        self.sync_dev_guild = sync_dev_guild
+        self.feedback = FeedbackStore(settings.feedback_db)
+        self.cooldowns = Cooldowns(settings.cooldown_seconds)
+        self.model_queue = ModelQueue(settings.queue_max)
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modeldesk")
+
+    async def in_thread(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run blocking work (models, Chroma, SQLite, files) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(func, *args, **kwargs))
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.add_dynamic_items(VoteButton)
+        guild_id = self.settings.dev_guild_id
+        if self.sync_dev_guild and guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to the development guild %s", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (%s) to %d guilds", self.user, getattr(self.user, "id", "?"),
+                 len(self.guilds))
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No text commands: the AskCog listener handles mentions and threads."""
+
+    async def close(self) -> None:
+        await super().close()
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,168 @@
+"""/ask, and answers to mentions in a thread with follow-ups that keep the thread's history."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app.answering import History, deliver_interaction, deliver_message, generate
+from bot.discord_app.errors import NO_MENTIONS, PUBLIC_PENDING, user_message
+from bot.discord_app.formatting import sanitize, strip_reply_extras
+from bot.discord_app.limits import wait_message
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import ModelDeskBot
+
+log = logging.getLogger(__name__)
+
+THINKING = "Thinking…"
+EMPTY_MENTION = "Ask me a question after the mention, for example: which model fits in 8 GB?"
+
+
+def thread_name(question: str) -> str:
+    """A thread title from the question (Discord allows 100 characters)."""
+    name = " ".join(sanitize(question).split())
+    return (name[:95] + "…") if len(name) > 96 else (name or "ModelDesk answer")
+
+
+class AskCog(commands.Cog):
+    """Questions answered from the knowledge base."""
+
+    def __init__(self, bot: ModelDeskBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask", description="Ask a question about open AI models.")
+    @app_commands.describe(question="Your question, e.g. how much VRAM does a 7B model need?")
+    async def ask(
+        self, interaction: discord.Interaction, question: app_commands.Range[str, 2, 500]
+    ) -> None:
+        """Defer at once, wait for the model, stream, then show the cited answer."""
+        user_id = interaction.user.id
+        wait = self.bot.cooldowns.hit(user_id)
+        if wait:
+            await interaction.response.send_message(
+                wait_message(wait), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        try:
+            self.bot.model_queue.check()
+            await interaction.response.defer(thinking=True)
+            interaction.extras[PUBLIC_PENDING] = True
+
+            async def edit(text: str) -> None:
+                await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+
+            answer = await generate(self.bot, question, None, edit)
+            await deliver_interaction(self.bot, interaction, answer)
+            interaction.extras.pop(PUBLIC_PENDING, None)
+        except BaseException:
+            self.bot.cooldowns.refund(user_id)  # not the user's fault: give the turn back
+            raise
+
+    # -- mentions and threads ---------------------------------------------------------------
+
+    def _is_for_us(self, message: discord.Message) -> bool:
+        me = self.bot.user
+        if me is None or message.author.bot or message.guild is None:
+            return False
+        channel = message.channel
+        if isinstance(channel, discord.Thread) and channel.owner_id == me.id:
+            return True
+        if me.id in message.raw_mentions:
+            return True
+        ref = message.reference
+        resolved = ref.resolved if ref else None
+        return isinstance(resolved, discord.Message) and resolved.author.id == me.id
+
+    def _clean(self, content: str) -> str:
+        me = self.bot.user
+        if me is not None:
+            content = re.sub(rf"<@!?{me.id}>", " ", content)
+        return " ".join(content.split())
+
+    async def _history(self, thread: discord.Thread, before: discord.Message) -> History:
+        """The thread's earlier turns, oldest first, bounded by HISTORY_TURNS."""
+        me = self.bot.user
+        limit = max(0, 2 * self.bot.settings.history_turns)
+        if me is None or limit == 0:
+            return []
+        earlier: History = []
+        starter = thread.starter_message
+        if starter is None and thread.parent is not None:
+            try:
+                starter = await thread.parent.fetch_message(thread.id)  # type: ignore[union-attr]
+            except discord.HTTPException:
+                starter = None
+        async for msg in thread.history(limit=limit, before=before):  # newest first
+            if msg.author.id == me.id:
+                earlier.append(("assistant", strip_reply_extras(msg.content)))
+            else:
+                earlier.append(("user", self._clean(msg.content)))
+        earlier.reverse()
+        if starter is not None:
+            earlier.insert(0, ("user", self._clean(starter.content)))
+        merged: History = []
+        for role, text in earlier:
+            if not text or text == THINKING:
+                continue
+            if merged and merged[-1][0] == role:  # a long answer sent as several messages
+                merged[-1] = (role, merged[-1][1] + "\n\n" + text)
+            else:
+                merged.append((role, text))
+        return merged[-limit:]
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a mention (or a reply to us) in a thread; treat thread messages as follow-ups."""
+        if not self._is_for_us(message):
+            return
+        question = self._clean(message.content)
+        if not question:
+            await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        user_id = message.author.id
+        wait = self.bot.cooldowns.hit(user_id)
+        if wait:
+            await message.reply(wait_message(wait), mention_author=False,
+                                allowed_mentions=NO_MENTIONS, delete_after=10)
+            return
+        placeholder: discord.Message | None = None
+        try:
+            self.bot.model_queue.check()
+            channel = message.channel
+            history: History | None = None
+            if isinstance(channel, discord.Thread):
+                thread = channel
+                if self.bot.user is not None and channel.owner_id == self.bot.user.id:
+                    history = await self._history(channel, before=message)
+            else:
+                thread = await message.create_thread(
+                    name=thread_name(question), auto_archive_duration=1440
+                )
+            placeholder = await thread.send(THINKING, allowed_mentions=NO_MENTIONS)
+
+            async def edit(text: str) -> None:
+                assert placeholder is not None
+                await placeholder.edit(content=text, allowed_mentions=NO_MENTIONS)
+
+            answer = await generate(self.bot, question, history, edit)
+            await deliver_message(self.bot, placeholder, answer)
+        except Exception as exc:  # noqa: BLE001 - the same one-sentence rule as slash commands
+            self.bot.cooldowns.refund(user_id)
+            text = user_message(exc)
+            try:
+                if placeholder is not None:
+                    await placeholder.edit(content=text, allowed_mentions=NO_MENTIONS)
+                else:
+                    await message.reply(text, mention_author=False, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.warning("could not report an error in the thread", exc_info=True)
+
+
+async def setup(bot: ModelDeskBot) -> None:
+    await bot.add_cog(AskCog(bot))

@@ -1,0 +1,116 @@
+"""Per-user cooldowns and the bounded queue in front of the one in-process model."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from bot.core.errors import Busy
+
+log = logging.getLogger(__name__)
+
+
+class Cooldowns:
+    """One question per user every `seconds`; a failed answer gives the turn back."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._last: dict[int, float] = {}
+
+    def retry_after(self, user_id: int) -> float:
+        """Seconds until the user may ask again; 0 when they may ask now."""
+        last = self._last.get(user_id)
+        if last is None:
+            return 0.0
+        return max(0.0, self.seconds - (self._clock() - last))
+
+    def hit(self, user_id: int) -> float:
+        """Use the user's turn; returns the wait instead when they are still cooling down."""
+        wait = self.retry_after(user_id)
+        if wait > 0:
+            return wait
+        self._last[user_id] = self._clock()
+        if len(self._last) > 10_000:  # forget the oldest entries rather than grow forever
+            cutoff = self._clock() - self.seconds
+            self._last = {k: v for k, v in self._last.items() if v > cutoff}
+        return 0.0
+
+    def refund(self, user_id: int) -> None:
+        """Give the turn back (the answer failed through no fault of the user)."""
+        self._last.pop(user_id, None)
+
+
+def wait_message(seconds: float) -> str:
+    """What a user over the cooldown reads."""
+    return f"Please wait {max(1, round(seconds))} s before asking again."
+
+
+class ModelQueue:
+    """A FIFO of at most `max_waiting` callers in front of one worker.
+
+    `turn()` raises Busy when the queue is full; a queued caller hears its place through
+    `on_queued(position)` (1 = next).
+    """
+
+    def __init__(self, max_waiting: int) -> None:
+        self.max_waiting = max(0, max_waiting)
+        self._running = False
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for f in self._waiting if not f.done())
+
+    @property
+    def busy(self) -> bool:
+        return self._running
+
+    def check(self) -> None:
+        """Raise Busy now if a new caller could not even wait in line."""
+        if self._running and self.waiting >= self.max_waiting:
+            raise Busy(
+                f"The answer desk is full ({self.waiting} questions waiting); "
+                "try again in a minute."
+            )
+
+    @asynccontextmanager
+    async def turn(
+        self, on_queued: Callable[[int], Awaitable[None]] | None = None
+    ) -> AsyncIterator[None]:
+        """Hold the model for the duration of the block."""
+        self.check()
+        if self._running or self._waiting:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append(future)
+            if on_queued is not None:
+                try:
+                    await on_queued(self.waiting)
+                except Exception:  # noqa: BLE001 - telling the place is best effort
+                    log.warning("could not tell a caller its place in the queue", exc_info=True)
+            try:
+                await future
+            except BaseException:
+                if future in self._waiting:
+                    self._waiting.remove(future)
+                elif future.done() and not future.cancelled():
+                    self._release()  # we were handed the turn while being cancelled
+                raise
+        else:
+            self._running = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            nxt = self._waiting.popleft()
+            if not nxt.done():
+                nxt.set_result(None)  # the turn passes on; _running stays True
+                return
+        self._running = False

@@ -1,0 +1,61 @@
+"""Entry points: build the services, build the bot, run it (or only sync its commands)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+
+from bot.config import Settings
+from bot.core.errors import InvalidInput
+from bot.discord_app.client import ModelDeskBot
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings, services: Any, *, sync_dev_guild: bool = True) -> ModelDeskBot:
+    """The bot with its dependencies injected (tests pass their own services)."""
+    return ModelDeskBot(settings, services, sync_dev_guild=sync_dev_guild)
+
+
+def _token(settings: Settings) -> str:
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        raise InvalidInput("DISCORD_TOKEN is not set; put the bot token in .env (see docs/discord.md).")
+    return settings.discord_token.get_secret_value().strip()
+
+
+def run_bot(settings: Settings) -> None:
+    """Run the bot until interrupted (blocking). Models load once, before connecting."""
+    from bot.core.services import build_services
+
+    token = _token(settings)
+    services = build_services(settings)
+    bot = create_bot(settings, services)
+    try:
+        # log_handler=None: logging is configured by the CLI; discord.py never logs the token.
+        bot.run(token, log_handler=None)
+    finally:
+        services.close()
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    bot = create_bot(settings, services=None, sync_dev_guild=False)
+    async with bot:
+        await bot.login(_token(settings))  # runs setup_hook, which loads the cogs
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+        else:
+            synced = await bot.tree.sync()
+    return len(synced)
+
+
+def sync_commands(settings: Settings, guild_id: int | None = None) -> int:
+    """Publish the slash commands (globally, or to one guild); returns how many were synced."""
+    try:
+        return asyncio.run(_sync(settings, guild_id))
+    except discord.LoginFailure as exc:
+        raise InvalidInput("Discord refused the token; check DISCORD_TOKEN.") from exc

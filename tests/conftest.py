@@ -1,0 +1,48 @@
+"""Shared fixtures: heavy models load once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_KB = ROOT / "tests" / "fixtures" / "knowledge"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real bundled all-MiniLM-L6-v2, loaded once."""
+    from bot.core.embeddings import get_embedder
+
+    return get_embedder(None)
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    """A writable copy of the fixture knowledge base."""
+    dst = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE_KB, dst)
+    return dst
+
+
+@pytest.fixture
+def settings(tmp_path: Path, kb_dir: Path):
+    from bot.config import load_settings
+
+    return load_settings(None, knowledge_dir=kb_dir, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def services(settings, embedder):
+    from bot.core.services import build_services
+
+    svc = build_services(settings, embedder=embedder)
+    yield svc
+    svc.close()

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.core.errors import InvalidInput
+
+
+@pytest.fixture
+def indexed(services):
+    services.index.reindex()
+    return services
+
+
+@pytest.mark.parametrize(
+    ("question", "file", "heading"),
+    [
+        ("is it safe to load a random .pt file from the internet??", "security/pickle.md",
+         "Why a .bin or .pt file can run code"),
+        ("torch.load weights_only", "security/pickle.md", "Loading a checkpoint with weights_only"),
+        ("whats the 700 million users thing in the llama license", "models/llama-family.md",
+         "The Llama license and the 700 million users clause"),
+        ("how big is llama 3.1 8b at Q4_K_M", "costs/vram.md",
+         "Weights memory at each quantization"),
+        ("why does GQA make the kv cache smaller", "costs/vram.md",
+         "KV cache memory and grouped-query attention"),
+    ],
+)
+def test_retrieval_finds_the_right_section(indexed, question, file, heading) -> None:
+    top = indexed.retriever.search(question, k=3)[0]
+    assert (top.file, top.heading) == (file, heading)
+    assert top.source.startswith("https://")
+    assert 0 < top.score <= 1
+
+
+def test_follow_up_uses_the_previous_question(indexed) -> None:
+    history = [("user", "how much memory does llama 3.1 8b need at Q4_K_M?"),
+               ("assistant", "About 4.92 GB.")]
+    alone = indexed.retriever.search("and at 8-bit?", k=1)[0]
+    followed = indexed.retriever.search("and at 8-bit?", k=1, history=history)[0]
+    assert followed.heading == "Weights memory at each quantization"
+    assert followed.score > alone.score or alone.heading != followed.heading
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question_is_refused(indexed, question) -> None:
+    with pytest.raises(InvalidInput, match="empty"):
+        indexed.retriever.search(question)
+
+
+def test_odd_and_huge_input_does_not_break(indexed) -> None:
+    assert indexed.retriever.search("🦙" * 50 + " \u202e\u0000 zalgo t̷̛̀e̶x̸t", k=2)
+    assert len(indexed.retriever.search("pickle " * 20000, k=2)) == 2
