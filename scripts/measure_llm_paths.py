@@ -45,15 +45,12 @@ EVIDENCE = [
     "are rendered by the loader; llama-cpp-python before 0.2.72 rendered them without a "
     "sandbox (CVE-2024-34359), so loading an untrusted GGUF could run code. Use a current "
     "version and review the template of any model from an unknown publisher.",
-    "Cloud GPU prices vary by provider. At $1.47 per hour and 50 tokens per second the cost is "
-    "about $8.17 per million output tokens; at 250 tokens per second it falls to about $1.63. "
-    "Batching many requests raises throughput and is what brings the cost per token down.",
 ]
 
 
-def messages(question: str) -> list[dict[str, str]]:
+def messages(question: str, evidence_order: list[str] = EVIDENCE) -> list[dict[str, str]]:
     """The RAG prompt: fixed system text, then evidence, then the question."""
-    evidence = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(EVIDENCE, 1))
+    evidence = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(evidence_order, 1))
     user = f"Evidence:\n{evidence}\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
@@ -89,11 +86,15 @@ def report(label: str, runs: list[tuple[float, float, int]]) -> None:
     ttft = statistics.median(r[0] for r in runs)
     rate = statistics.median(r[1] for r in runs)
     each = ", ".join(f"{r[0]:.0f} ms/{r[1]:.0f} t/s/{r[2]} tok" for r in runs)
-    sys.stdout.write(f"{label:<34} first token {ttft:7.0f} ms   decode {rate:6.1f} tok/s   [{each}]\n")
+    sys.stdout.write(
+        f"{label:<34} first token {ttft:7.0f} ms   decode {rate:6.1f} tok/s   [{each}]\n"
+    )
     sys.stdout.flush()
 
 
-def measure(label: str, reset: Callable[[], None], run: Callable[[], Iterable[str]], n: int) -> None:
+def measure(
+    label: str, reset: Callable[[], None], run: Callable[[], Iterable[str]], n: int
+) -> None:
     results = []
     for _ in range(n):
         reset()  # empty llama.cpp's cached prefix so each run processes the whole prompt
@@ -123,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     direct = Llama(
         model_path=args.model, n_threads=args.threads, n_ctx=args.ctx, seed=0, verbose=False
     )
-    measure("(a) llama-cpp-python direct", direct.reset, lambda: direct_stream(direct, msgs), args.runs)
+    measure(
+        "(a) llama-cpp-python direct", direct.reset, lambda: direct_stream(direct, msgs), args.runs
+    )
     direct.close()
     measure(
         "(b) LlamaCppBackend",
@@ -134,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from langchain_community.chat_models import ChatLlamaCpp
     except ImportError:
-        sys.stdout.write("(c) langchain ChatLlamaCpp          skipped: langchain-community not installed\n")
+        sys.stdout.write(
+            "(c) langchain ChatLlamaCpp          skipped: langchain-community not installed\n"
+        )
     else:
         chat = ChatLlamaCpp(
             model_path=args.model, n_threads=args.threads, n_ctx=args.ctx, max_tokens=128,
@@ -155,13 +160,22 @@ def main(argv: list[str] | None = None) -> int:
     same = timed(backend.stream_chat(msgs, max_tokens=128, temperature=0.0))
     other_msgs = messages(OTHER_QUESTION)
     new_question = timed(backend.stream_chat(other_msgs, max_tokens=128, temperature=0.0))
+    # What a RAG bot really sends next: the same system text, other evidence, another question.
+    new_evidence_msgs = messages(OTHER_QUESTION, EVIDENCE[::-1])
+    new_evidence = timed(backend.stream_chat(new_evidence_msgs, max_tokens=128, temperature=0.0))
+    llm.reset()
+    new_evidence_cold = timed(
+        backend.stream_chat(new_evidence_msgs, max_tokens=128, temperature=0.0)
+    )
     llm.reset()
     new_question_cold = timed(backend.stream_chat(other_msgs, max_tokens=128, temperature=0.0))
     for label, r in [
         ("cold, empty cache", cold),
         ("same prompt again", same),
-        ("new question, cached prefix", new_question),
+        ("new question, same evidence", new_question),
         ("new question, empty cache", new_question_cold),
+        ("other evidence, same system", new_evidence),
+        ("other evidence, empty cache", new_evidence_cold),
     ]:
         sys.stdout.write(f"  {label:<30} first token {r[0]:7.0f} ms\n")
     backend.close()

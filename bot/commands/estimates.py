@@ -73,8 +73,12 @@ def _custom_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--head-dim", type=int, help="dimension of one attention head")
     group.add_argument("--heads", type=int, help="query heads (default: --kv-heads)")
     group.add_argument("--active-params", type=float, help="active parameters, billions (MoE)")
-    group.add_argument("--max-context", type=int, default=131072,
-                       help="the custom model's longest context (default 131072)")
+    group.add_argument(
+        "--max-context",
+        type=int,
+        default=131072,
+        help="the custom model's longest context (default 131072)",
+    )
 
 
 def _custom_hardware_flags(parser: argparse.ArgumentParser) -> None:
@@ -161,7 +165,7 @@ def handle_cost(args: argparse.Namespace, settings: Any) -> int:
     if args.json:
         _out(json.dumps(est.to_dict()))
     else:
-        _out(format_cost(est))
+        _out(format_cost(est, full=True))
         if args.chart:
             _out(f"Chart written to {args.chart}")
     return 0
@@ -191,7 +195,7 @@ def handle_fit(args: argparse.Namespace, settings: Any) -> int:
             )
         )
     else:
-        _out(format_fit(hardware, results))
+        _out(format_fit(hardware, results, limit=None))
         if args.chart:
             _out(f"Chart written to {args.chart}")
     return 0

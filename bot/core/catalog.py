@@ -90,7 +90,8 @@ class Model:
         Args:
             params_b: total parameters, billions.
             layers: transformer blocks.
-            kv_heads: key/value heads (equal to the attention heads without grouped-query attention).
+            kv_heads: key/value heads (the attention heads when there is no grouped-query
+                attention).
             head_dim: dimension of one attention head.
             context: the longest context the model accepts, tokens.
             active_params_b: parameters used per token (mixture-of-experts); None = all.
@@ -256,22 +257,25 @@ def _keys(entry: Model | Hardware | Quant) -> list[str]:
 def _resolve(kind: str, name: str, entries: Sequence[_E]) -> _E:
     query = normalize(name)
     if not query:
-        raise UnknownName(f"Give a {kind} name, for example {entries[0].id}." if entries else
-                          f"Give a {kind} name.")
+        raise UnknownName(
+            f"Give a {kind} name, for example {entries[0].id}."
+            if entries
+            else f"Give a {kind} name."
+        )
     for entry in entries:
         if query in _keys(entry):
             return entry
     # A unique part of one entry's key: "3060" -> rtx-3060-12gb.
-    hits = [(min(len(k) for k in _keys(e) if query in k), e) for e in entries
-            if any(query in k for k in _keys(e))]
+    hits = [e for e in entries if any(query in k for k in _keys(e))]
     if len(hits) == 1:
-        return hits[0][1]
-    if len(hits) > 1 and any(ch.isdigit() for ch in query):
-        # "3090" matches rtx-3090 and rtx-3090-ti: the shortest key wins when it is unique
-        # and the query is at least half of it.
-        hits.sort(key=lambda hit: hit[0])
-        if hits[0][0] < hits[1][0] and len(query) * 2 >= hits[0][0]:
-            return hits[0][1]
+        return hits[0]
+    # "3090" matches rtx-3090 and rtx-3090-ti: the entry whose key every other match extends
+    # wins. "llama 3.1" (8b, 70b, 405b) stays ambiguous.
+    for hit in hits:
+        for key in (k for k in _keys(hit) if query in k):
+            others = [e for e in hits if e is not hit]
+            if all(any(key in k and k != key for k in _keys(e)) for e in others):
+                return hit
     closest = _closest(query, entries, 5)
     msg = f"Unknown {kind} '{name}'. Closest ids: {', '.join(closest)}."
     raise UnknownName(msg)
@@ -348,8 +352,9 @@ class Catalog:
                 raise ModelDeskError(
                     f"{data_dir / (label + '.yaml')}: duplicate id {', '.join(dupes)}."
                 )
-        log.debug("catalog: %d models, %d hardware, %d quants", len(models), len(hardware),
-                  len(quants))
+        log.debug(
+            "catalog: %d models, %d hardware, %d quants", len(models), len(hardware), len(quants)
+        )
         return cls(models, hardware, quants)
 
     def model(self, name: str) -> Model:
@@ -461,7 +466,9 @@ def _model(row: dict[str, Any], where: str) -> Model:
     params = _req(row, "params_b", where, float)
     active = _opt(row, "active_params_b", where, float)
     if active is not None and active > params:
-        raise ModelDeskError(f"{where}: 'active_params_b' ({active}) exceeds 'params_b' ({params}).")
+        raise ModelDeskError(
+            f"{where}: 'active_params_b' ({active}) exceeds 'params_b' ({params})."
+        )
     sizes = row.get("gguf_file_gb") or {}
     if not isinstance(sizes, dict):
         raise ModelDeskError(f"{where}: 'gguf_file_gb' must map quantization to GB.")

@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # headless; must happen before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bot.core.catalog import Hardware  # noqa: E402
-from bot.core.costs import GIB, CostEstimate, FitResult, USABLE_FRACTION  # noqa: E402
+from bot.core.costs import GIB, USABLE_FRACTION, CostEstimate, FitResult, rate  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,13 @@ def cost_chart_png(est: CostEstimate) -> bytes:
         ax.axvline(capacity, color="black", linewidth=1.5, label=f"{hw.name}: {capacity:g} GiB")
         if est.usable_bytes is not None:
             usable = est.usable_bytes / GIB
-            ax.axvline(usable, color="black", linestyle="--", linewidth=1,
-                       label=f"usable: {usable:.1f} GiB")
+            ax.axvline(
+                usable,
+                color="black",
+                linestyle="--",
+                linewidth=1,
+                label=f"usable: {usable:.1f} GiB",
+            )
         limit = max(limit, capacity)
         verdict = "fits" if est.fits else "does not fit"
     else:
@@ -95,21 +100,27 @@ def fit_chart_png(hardware: Hardware, results: list[FitResult]) -> bytes:
         speeds = [r.tokens_per_second for r in shown][::-1]
         bars = ax.barh(labels, values, color=_COLORS["weights"])
         for bar, tps in zip(bars, speeds, strict=True):
-            text = f" ~{tps:.0f} tok/s" if tps and tps >= 10 else (f" ~{tps:.2g} tok/s" if tps else "")
-            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center",
-                    fontsize=8)
+            text = f" ~{rate(tps)} tok/s" if tps else ""
+            ax.text(
+                bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center", fontsize=8
+            )
     else:
-        ax.text(0.5, 0.5, "no catalog model fits", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no catalog model fits", ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
-    ax.axvline(hardware.memory_gb, color="black", linewidth=1.5,
-               label=f"memory: {hardware.memory_gb:g} GiB")
-    ax.axvline(usable, color="black", linestyle="--", linewidth=1,
-               label=f"usable: {usable:.1f} GiB")
+    ax.axvline(
+        hardware.memory_gb,
+        color="black",
+        linewidth=1.5,
+        label=f"memory: {hardware.memory_gb:g} GiB",
+    )
+    ax.axvline(
+        usable, color="black", linestyle="--", linewidth=1, label=f"usable: {usable:.1f} GiB"
+    )
     ax.set_xlim(0, hardware.memory_gb * 1.25)
     ax.set_xlabel("total memory, GiB (2^30 bytes)")
     context = f", {shown[0].estimate.context:,} tokens" if shown else ""
-    ax.set_title(f"Models that fit on {hardware.name}{context}", fontsize=10)
+    more = f" (best {len(shown)} of {len(results)})" if len(results) > len(shown) else ""
+    ax.set_title(f"Models that fit on {hardware.name}{context}{more}", fontsize=10)
     ax.tick_params(axis="y", labelsize=8)
     ax.legend(loc="lower right", fontsize=8)
     return _png(fig)

@@ -23,11 +23,15 @@ Formulas (each one is also listed in `CostEstimate.assumptions`):
   fragmentation); Apple unified memory lets the GPU use about 75 % by default; a CPU box
   leaves 15 % for the operating system. Memory sizes are read as binary units: a "24 GB" card
   holds 24 GiB.
+- **Fit list** (`fit`): each model at the first quantization of F16, Q8_0, Q6_K, Q5_K_M,
+  Q4_K_M, IQ4_XS, Q3_K_M, Q2_K that fits entirely (the types people download; nothing below
+  Q2_K, where quality collapses); about 4-bit or better first, then larger models, then faster.
 - **Partial offload** (GPU only): layers that fit after the overhead stay on the GPU, the rest
   go to system memory, assumed to be 64 GiB of dual-channel DDR4-3200 at 51.2 GB/s.
 - **Decode speed** = efficiency x bandwidth / bytes read per token, where bytes read = the
   weights of the active parameters (weights x active/total for mixture-of-experts) + the whole
-  KV cache at the given context. Efficiency 0.6, range 0.4 to 0.85 (llama.cpp benchmarks imply
+  KV cache at the given context. Efficiency 0.6, range 0.4 to 0.9, with the low end allowed
+  down to 0.25 above 100 tokens/s (llama.cpp benchmarks imply
   0.44 to 0.87; small models on very fast GPUs can fall lower). Offloaded layers are read at
   system-memory bandwidth. Prompt processing is compute-bound and not estimated.
 - **$/hour** = a price you give, else the catalog's rental price, else the purchase price
@@ -65,12 +69,23 @@ SYSTEM_RAM_BANDWIDTH_GBPS = 51.2  # dual-channel DDR4-3200: 2 x 8 bytes x 3,200 
 SYSTEM_RAM_GIB = 64
 EFFICIENCY = 0.6
 EFFICIENCY_LOW = 0.4
-EFFICIENCY_HIGH = 0.85
+EFFICIENCY_HIGH = 0.9
+# Fast small models hit fixed per-token costs (kernel launches, sampling): Llama-2-7B Q4_0 on
+# an A100 80 GB measured 136 tokens/s, about 0.26 of the bandwidth bound. Above 100 tokens/s
+# the low end of the range may fall to this efficiency (continuous, so still monotone).
+EFFICIENCY_FLOOR = 0.25
+FAST_TPS = 100.0
 LIFE_YEARS = 3
 LIFE_HOURS = LIFE_YEARS * 365 * 24  # 26,280 hours, running around the clock
 HOURS_PER_MONTH = 730
 DEFAULT_USD_PER_KWH = 0.15
-FIT_MAX_BITS = 16.5  # the fit ladder stops at 16-bit weights
+# The quantizations people download, best first (llmfit walks a similar ladder). Legacy
+# Q4_0/Q4_1/Q5_0/Q5_1 are left out (K-quants of the same size are better), and so is
+# everything below Q2_K, where quality collapses.
+FIT_LADDER = ("F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "Q2_K")
+FIT_MAX_BITS = 16.5  # without any ladder name in the catalog: 3 to 16 bits per weight
+FIT_MIN_BITS = 3.0
+GOOD_BITS = 4.4  # about 4-bit or better (IQ4_XS 4.46 and up) ranks first in `fit`
 
 
 @dataclass
@@ -135,17 +150,17 @@ class CostEstimate:
             "fits": self.fits,
             "gpu_layers": self.gpu_layers,
             "offloaded": self.offloaded,
-            "tokens_per_second": _r(self.tokens_per_second),
-            "tokens_per_second_range": [_r(v) for v in tps_range] if tps_range else None,
+            "tokens_per_second": self.tokens_per_second,
+            "tokens_per_second_range": list(tps_range) if tps_range else None,
             "prompt_processing": "not estimated",
-            "usd_per_hour": _r(self.usd_per_hour, 6),
+            "usd_per_hour": self.usd_per_hour,
             "cost_basis": self.cost_basis,
             "usd_per_kwh": self.usd_per_kwh,
-            "usd_per_million_tokens": _r(self.usd_per_million_tokens, 6),
-            "joules_per_token": _r(self.joules_per_token, 4),
-            "wh_per_million_tokens": _r(self.wh_per_million_tokens, 3),
+            "usd_per_million_tokens": self.usd_per_million_tokens,
+            "joules_per_token": self.joules_per_token,
+            "wh_per_million_tokens": self.wh_per_million_tokens,
             "api_usd_per_mtok": self.api_usd_per_mtok,
-            "break_even_million_tokens_per_month": _r(self.break_even_million_tokens_per_month, 4),
+            "break_even_million_tokens_per_month": self.break_even_million_tokens_per_month,
             "break_even_reachable": self.break_even_reachable,
             "assumptions": list(self.assumptions),
         }
@@ -190,14 +205,10 @@ class FitResult:
             "overhead_bytes": est.overhead_bytes,
             "total_bytes": est.total_bytes,
             "free_bytes": (est.usable_bytes or 0) - est.total_bytes,
-            "tokens_per_second": _r(est.tokens_per_second),
-            "tokens_per_second_range": [_r(v) for v in tps_range] if tps_range else None,
-            "usd_per_million_tokens": _r(est.usd_per_million_tokens, 6),
+            "tokens_per_second": est.tokens_per_second,
+            "tokens_per_second_range": list(tps_range) if tps_range else None,
+            "usd_per_million_tokens": est.usd_per_million_tokens,
         }
-
-
-def _r(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 # --- the pieces -----------------------------------------------------------------------------
@@ -406,10 +417,11 @@ def _speed(est: CostEstimate, hw: Hardware) -> None:
     if est.offloaded:
         seconds_at_full_efficiency += (1 - gpu_share) * read / (SYSTEM_RAM_BANDWIDTH_GBPS * GB)
     est.tokens_per_second = EFFICIENCY / seconds_at_full_efficiency
-    est.tokens_per_second_range = (
+    low = min(
         EFFICIENCY_LOW / seconds_at_full_efficiency,
-        EFFICIENCY_HIGH / seconds_at_full_efficiency,
+        max(FAST_TPS, EFFICIENCY_FLOOR / seconds_at_full_efficiency),
     )
+    est.tokens_per_second_range = (low, EFFICIENCY_HIGH / seconds_at_full_efficiency)
     moe = (
         f" (mixture-of-experts: {m.active_b:g}B of {m.params_b:g}B parameters read per token)"
         if m.is_moe
@@ -417,8 +429,16 @@ def _speed(est: CostEstimate, hw: Hardware) -> None:
     )
     est.assumptions.append(
         f"Decode speed: {EFFICIENCY:g} x {hw.bandwidth_gbps:g} GB/s / {read / GB:.2f} GB read "
-        f"per token{moe}, range at efficiency {EFFICIENCY_LOW:g} to {EFFICIENCY_HIGH:g}; "
-        "single stream, batch 1."
+        f"per token{moe}, range at efficiency {EFFICIENCY_LOW:g} to {EFFICIENCY_HIGH:g} "
+        f"(low end down to {EFFICIENCY_FLOOR:g} above {FAST_TPS:g} tokens/s, where fixed "
+        "per-token costs weigh more); "
+        "single stream, batch 1"
+        + (
+            f"; the {m.layers - (est.gpu_layers or 0)} offloaded layers are read at "
+            f"{SYSTEM_RAM_BANDWIDTH_GBPS:g} GB/s."
+            if est.offloaded
+            else "."
+        )
     )
     est.assumptions.append("Prompt processing (prefill) is compute-bound and not estimated.")
 
@@ -480,14 +500,24 @@ def _money(est: CostEstimate, hw: Hardware | None, usd_per_hour: float | None) -
 # --- fit ------------------------------------------------------------------------------------
 
 
+def fit_ladder(catalog: Catalog) -> list[Quant]:
+    """The quantizations `fit` tries, most bits first (see FIT_LADDER)."""
+    by_key = {normalize(q.id): q for q in catalog.quants}
+    ladder = [by_key[normalize(name)] for name in FIT_LADDER if normalize(name) in by_key]
+    if not ladder:
+        ladder = [q for q in catalog.quants if FIT_MIN_BITS <= q.bits_per_weight <= FIT_MAX_BITS]
+    return sorted(ladder, key=lambda q: -q.bits_per_weight)
+
+
 def fit_models(
     catalog: Catalog, hardware: Hardware | str, *, context: int = 8192
 ) -> list[FitResult]:
     """Every catalog model that fits entirely in the hardware's memory, best first.
 
-    Each model gets the highest-bit quantization (up to 16 bits) that fits at `context`
-    tokens; models whose maximum context is shorter are skipped. Order: 4.5 bits per weight
-    or more first, then more parameters, then faster.
+    Each model gets the first quantization of the ladder F16, Q8_0, Q6_K, Q5_K_M, Q4_K_M,
+    IQ4_XS, Q3_K_M, Q2_K that fits at `context` tokens; models whose maximum context is
+    shorter are skipped. Order: about 4 bits per weight or more (>= 4.4) first, then more
+    parameters, then faster.
 
     Raises:
         InvalidInput: context is not a positive whole number.
@@ -496,10 +526,7 @@ def fit_models(
     hw = catalog.hardware_named(hardware) if isinstance(hardware, str) else hardware
     if isinstance(context, bool) or not isinstance(context, int) or context <= 0:
         raise InvalidInput(f"Context must be a whole number of tokens, 1 or more, not {context}.")
-    ladder = sorted(
-        (q for q in catalog.quants if q.bits_per_weight <= FIT_MAX_BITS),
-        key=lambda q: -q.bits_per_weight,
-    )
+    ladder = fit_ladder(catalog)
     results: list[FitResult] = []
     for model in catalog.models:
         if model.context < context:
@@ -511,7 +538,7 @@ def fit_models(
                 break
     results.sort(
         key=lambda r: (
-            r.quant.bits_per_weight >= 4.5,
+            r.quant.bits_per_weight >= GOOD_BITS,
             r.model.params_b,
             r.tokens_per_second or 0.0,
         ),
@@ -524,6 +551,7 @@ def fit_models(
 
 _MD = str.maketrans({c: "\\" + c for c in "\\*_~`|>[]#"})
 MAX_CHARS = 1800
+ASSUMPTIONS_HINT = " Full list with `--json`."
 
 
 def safe(text: str) -> str:
@@ -545,14 +573,20 @@ def rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2g}" if value < 1 else f"{value:.1f}"
 
 
-def _clip(text: str) -> str:
-    if len(text) <= MAX_CHARS:
+def _clip(text: str, limit: int = MAX_CHARS) -> str:
+    if len(text) <= limit:
         return text
-    return text[: MAX_CHARS - 2].rsplit("\n", 1)[0] + "\n…"
+    return text[: limit - 2].rsplit("\n", 1)[0] + "\n…"
 
 
-def format_cost(est: CostEstimate) -> str:
-    """Compact human text for one estimate (Discord-safe, at most 1,800 characters)."""
+def format_cost(est: CostEstimate, *, full: bool = False) -> str:
+    """Compact human text for one estimate (Discord-safe, at most 1,800 characters).
+
+    Args:
+        est: an estimate from `estimate_cost`.
+        full: list every assumption (the CLI) instead of the first one and
+            ASSUMPTIONS_HINT (Discord, which adds the rest itself); no length cap then.
+    """
     m = est.model
     lines = [
         f"**{safe(m.name)}** `{est.quant.id}`, {est.context:,} tokens of context, "
@@ -601,12 +635,25 @@ def format_cost(est: CostEstimate) -> str:
         lines.append(text + ".")
     if hw is None:
         lines.append("Add a hardware name for fit, speed and cost.")
-    lines.append("Assumptions: " + " ".join(est.assumptions[:1]) + " Full list with `--json`.")
+    if full:
+        lines.append("Assumptions:")
+        lines.extend(f"- {safe(item)}" for item in est.assumptions)
+        return "\n".join(lines)
+    # The Discord cog strips ASSUMPTIONS_HINT and adds the other assumptions as small print.
+    lines.append(f"Assumptions: {safe(est.assumptions[0])}{ASSUMPTIONS_HINT}")
     return _clip("\n".join(lines))
 
 
-def format_fit(hardware: Hardware, results: list[FitResult]) -> str:
-    """Compact human text for `fit` (Discord-safe, at most 1,800 characters)."""
+def format_fit(
+    hardware: Hardware, results: list[FitResult], *, limit: int | None = MAX_CHARS
+) -> str:
+    """Compact human text for `fit` (Discord-safe, at most `limit` characters).
+
+    Args:
+        hardware: the machine the results were computed for.
+        results: `fit_models` output, best first.
+        limit: the longest text; rows that do not fit are counted instead. None lists all.
+    """
     usable = hardware.memory_gb * USABLE_FRACTION.get(hardware.kind, 0.95)
     context = results[0].estimate.context if results else None
     head = (
@@ -616,8 +663,13 @@ def format_fit(hardware: Hardware, results: list[FitResult]) -> str:
     if not results:
         return f"{head}: no catalog model fits at this context."
     lines = [f"{head}, {context:,} tokens of context: {len(results)} models fit, best first."]
-    tail = "Speeds are decode estimates (range about -33% to +42%); prompt processing not estimated."
-    budget = MAX_CHARS - len(tail) - len(lines[0]) - 40
+    skipped = "Models whose maximum context is shorter are left out."
+    tail = (
+        "Speeds are decode estimates (about -33% to +50%, wider above 100 tokens/s); "
+        "prompt processing not estimated."
+    )
+    cap = limit if limit is not None else 10**9
+    budget = cap - len(tail) - len(skipped) - len(lines[0]) - 40
     for index, res in enumerate(results, 1):
         tps = f"~{rate(res.tokens_per_second)} tokens/s" if res.tokens_per_second else "speed n/a"
         line = (
@@ -625,9 +677,10 @@ def format_fit(hardware: Hardware, results: list[FitResult]) -> str:
             f"{tps}"
         )
         if budget - len(line) - 1 < 0:
-            lines.append(f"…and {len(results) - index + 1} more (use `--json`).")
+            lines.append(f"…and {len(results) - index + 1} more.")
             break
         budget -= len(line) + 1
         lines.append(line)
-    lines.append(tail)
-    return _clip("\n".join(lines))
+    lines.append(tail + " " + skipped)
+    text = "\n".join(lines)
+    return _clip(text, limit) if limit is not None else text

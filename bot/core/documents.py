@@ -86,8 +86,14 @@ def parse_document(raw: bytes, rel_path: str) -> Document:
     sources = meta["sources"]
     if isinstance(sources, str):
         sources = [sources]
+    if isinstance(sources, list):
+        # An unquoted "owner/repo : path" reference parses as a one-key mapping.
+        sources = [
+            " : ".join(f"{k} : {v}" for k, v in s.items()) if isinstance(s, dict) else s
+            for s in sources
+        ]
     if not isinstance(sources, list) or not all(isinstance(s, str) and s.strip() for s in sources):
-        raise ValueError("sources must be a list of URLs or references")
+        raise ValueError("sources must be a list of URLs or references (strings)")
     reviewed = meta["reviewed"]
     if isinstance(reviewed, dt.date):
         reviewed = reviewed.isoformat()

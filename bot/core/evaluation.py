@@ -54,16 +54,21 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return out
 
 
+def _norm(text: str) -> str:
+    # A phrase broken across a line in the markdown still counts.
+    return " ".join(text.lower().split())
+
+
 def groups_match(groups: Sequence[Sequence[str]], text: str) -> bool:
-    low = text.lower()
-    return bool(groups) and all(any(alt.lower() in low for alt in g) for g in groups)
+    low = _norm(text)
+    return bool(groups) and all(any(_norm(alt) in low for alt in g) for g in groups)
 
 
 def group_recall(groups: Sequence[Sequence[str]], text: str) -> float:
     if not groups:
         return 1.0
-    low = text.lower()
-    return sum(any(alt.lower() in low for alt in g) for g in groups) / len(groups)
+    low = _norm(text)
+    return sum(any(_norm(alt) in low for alt in g) for g in groups) / len(groups)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

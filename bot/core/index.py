@@ -355,10 +355,11 @@ class KnowledgeIndex:
             "skipped": manifest.get("skipped", []),
         }
 
-    def all_chunks(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """Every (id, text, metadata) in the live collection, for lexical ranking."""
-        got = self.collection().get(include=["documents", "metadatas"])
-        return list(zip(got["ids"], got["documents"], got["metadatas"], strict=True))
+    def all_chunks(self) -> list[tuple[str, str, dict[str, Any], Any]]:
+        """Every (id, text, metadata, embedding) in the live collection, for lexical ranking."""
+        got = self.collection().get(include=["documents", "metadatas", "embeddings"])
+        return list(zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"],
+                        strict=True))
 
 
 def manifest_exists(data_dir: Path) -> bool:

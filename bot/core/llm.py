@@ -215,7 +215,8 @@ class LlamaCppBackend:
                     if piece:
                         yield piece
             except ValueError as exc:
-                # llama-cpp-python raises ValueError when the prompt exceeds the context.
+                if "context window" not in str(exc):
+                    raise
                 log.warning("Generation refused: %s", exc)
                 msg = (
                     f"The question and its context are too long for the model's "
@@ -252,11 +253,9 @@ class LlamaCppBackend:
 
 
 class OpenAICompatibleBackend:
-    """A model behind an OpenAI-compatible `/v1/chat/completions` (llama.cpp server, vLLM, Ollama)."""
+    """A model behind an OpenAI-compatible chat API: llama.cpp server, vLLM, Ollama, ..."""
 
-    def __init__(
-        self, base_url: str, *, model: str, api_key: str | None, timeout_s: float
-    ) -> None:
+    def __init__(self, base_url: str, *, model: str, api_key: str | None, timeout_s: float) -> None:
         """Prepare the HTTP client; nothing is sent until the first request.
 
         Args:

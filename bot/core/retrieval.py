@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from bot.core.embeddings import Embedder
 from bot.core.errors import BackendUnavailable, IndexNotReady, InvalidInput
 from bot.core.index import KnowledgeIndex
@@ -105,6 +107,7 @@ class Retriever:
         self._metas: list[dict[str, Any]] = []
         self._pos: dict[str, int] = {}
         self._bm25: _BM25 | None = None
+        self._vecs = np.zeros((0, 1), dtype=np.float32)
 
     def _refresh(self) -> None:
         """Reload the lexical side when the manifest changed (checked at most every TTL)."""
@@ -122,6 +125,7 @@ class Retriever:
                 self._ids = [r[0] for r in rows]
                 self._texts = [r[1] for r in rows]
                 self._metas = [r[2] for r in rows]
+                self._vecs = np.asarray([r[3] for r in rows], dtype=np.float32)
                 self._pos = {cid: i for i, cid in enumerate(self._ids)}
                 self._bm25 = _BM25(self._texts)
                 self._stamp = stamp
@@ -186,14 +190,12 @@ class Retriever:
         if top_lex > 0:
             best_lex = sorted(range(len(bm25)), key=bm25.__getitem__, reverse=True)[:10]
             candidates.update(self._ids[i] for i in best_lex if bm25[i] > 0)
-        missing = [cid for cid in candidates if cid not in cos]
+        missing = [cid for cid in candidates if cid not in cos and cid in self._pos]
         if missing:
-            import numpy as np
-
-            got = coll.get(ids=missing, include=["embeddings"])
-            q = np.asarray(vector)
-            for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
-                cos[cid] = float(np.dot(q, np.asarray(emb)))
+            # Lexical-only candidates: their vectors are already in memory.
+            q = np.asarray(vector, dtype=np.float32)
+            for cid in missing:
+                cos[cid] = float(self._vecs[self._pos[cid]] @ q)
 
         def fused(cid: str) -> float:
             lex = bm25[self._pos[cid]] / top_lex if top_lex > 0 and cid in self._pos else 0.0

@@ -26,7 +26,10 @@ History = list[tuple[str, str]]
 
 def queue_message(position: int) -> str:
     """What a queued user reads."""
-    return f"You are number {position} in the queue; your answer starts as soon as the model is free."
+    return (
+        f"You are number {position} in the queue; "
+        "your answer starts as soon as the model is free."
+    )
 
 
 async def generate(
@@ -73,7 +76,9 @@ async def deliver_interaction(
     for i, text in enumerate(parts):
         extra: dict[str, Any] = {"view": view} if view is not None and i == last else {}
         if i == 0:
-            await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS, **extra)
+            await interaction.edit_original_response(
+                content=text, allowed_mentions=NO_MENTIONS, **extra
+            )
         else:
             await interaction.followup.send(text, allowed_mentions=NO_MENTIONS, **extra)
 

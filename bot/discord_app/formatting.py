@@ -19,7 +19,8 @@ _SENTENCE = re.compile(r".+?(?:[.!?](?=\s)|\n|$)\s*", re.DOTALL)
 
 MODE_LINES = {
     "generated": "Answer written by {model} from the numbered sources.",
-    "extractive": "Quoted from the numbered sources (the model's own wording could not be verified).",
+    "extractive": "Quoted from the numbered sources "
+    "(the model's own wording could not be verified).",
     "unknown": "Not covered by the knowledge base.",
 }
 SOURCES_HEADER = "**Sources**"
@@ -151,7 +152,8 @@ def format_sources(citations: list[Citation]) -> str:
 
 def mode_line(answer: Answer) -> str:
     """One small line that says honestly how the answer was produced."""
-    line = MODE_LINES.get(answer.mode, MODE_LINES["unknown"]).format(model=answer.model or "the model")
+    template = MODE_LINES.get(answer.mode, MODE_LINES["unknown"])
+    line = template.format(model=answer.model or "the model")
     total = answer.timings.get("total_ms")
     if total:
         line += f" · {total / 1000:.1f} s"

@@ -22,7 +22,9 @@ def create_bot(settings: Settings, services: Any, *, sync_dev_guild: bool = True
 
 def _token(settings: Settings) -> str:
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        raise InvalidInput("DISCORD_TOKEN is not set; put the bot token in .env (see docs/discord.md).")
+        raise InvalidInput(
+            "DISCORD_TOKEN is not set; put the bot token in .env (see docs/discord.md)."
+        )
     return settings.discord_token.get_secret_value().strip()
 
 

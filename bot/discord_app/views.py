@@ -12,7 +12,10 @@ from bot.discord_app.errors import NO_MENTIONS, report_error
 
 log = logging.getLogger(__name__)
 
-VOTES = {"up": (1, "👍", "Thanks, your 👍 is recorded."), "down": (-1, "👎", "Thanks, your 👎 is recorded.")}
+VOTES = {
+    "up": (1, "👍", "Thanks, your 👍 is recorded."),
+    "down": (-1, "👎", "Thanks, your 👎 is recorded."),
+}
 
 
 class VoteButton(
@@ -42,11 +45,15 @@ class VoteButton(
         value, _, thanks = VOTES[self.vote]
         bot: Any = interaction.client
         try:
-            await bot.in_thread(bot.feedback.record_vote, self.answer_id, interaction.user.id, value)
+            await bot.in_thread(
+                bot.feedback.record_vote, self.answer_id, interaction.user.id, value
+            )
         except Exception as exc:  # noqa: BLE001 - the one error path reports it
             await report_error(interaction, exc)
             return
-        await interaction.response.send_message(thanks, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            thanks, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
 
 def feedback_view(answer_id: int) -> discord.ui.View:

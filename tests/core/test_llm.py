@@ -105,6 +105,16 @@ def test_two_callers_are_served_one_after_the_other(llama: LlamaCppBackend) -> N
     assert pieces["first"][-1][0] <= pieces["second"][0][0]
 
 
+@pytest.mark.slow
+def test_a_prompt_longer_than_the_context_is_refused_and_the_model_stays_usable(
+    llama: LlamaCppBackend,
+) -> None:
+    too_long = [{"role": "user", "content": "tell me about GPUs " * 400}]
+    with pytest.raises(ModelDeskError, match="LLM_CONTEXT"):
+        llama.complete_chat(too_long, max_tokens=8, temperature=0.0)
+    assert llama.complete_chat(QUESTION, max_tokens=4, temperature=0.0)
+
+
 def test_missing_model_path_names_the_path_and_the_setting(tmp_path: Path) -> None:
     missing = tmp_path / "nope" / "model.gguf"
     with pytest.raises(ModelDeskError) as err:
@@ -130,7 +140,9 @@ def fake() -> Iterator[FakeOpenAIServer]:
         yield server
 
 
-def _backend(url: str, api_key: str | None = None, timeout_s: float = 5.0) -> OpenAICompatibleBackend:
+def _backend(
+    url: str, api_key: str | None = None, timeout_s: float = 5.0
+) -> OpenAICompatibleBackend:
     return OpenAICompatibleBackend(url, model="fake-model", api_key=api_key, timeout_s=timeout_s)
 
 

@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._chunk(_event({"content": piece}, None))
         if fake.mode == "cut":
             # Announce a chunk longer than what follows, then drop the connection.
-            self.wfile.write(b"400\r\ndata: {\"choi")
+            self.wfile.write(b'400\r\ndata: {"choi')
             self.wfile.flush()
             self.close_connection = True
             return

@@ -96,8 +96,24 @@ REQUIRED_HARDWARE_IDS = {
 }
 
 REQUIRED_QUANT_IDS = {
-    "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_0", "Q4_1", "Q4_K_S", "Q4_K_M", "Q5_0",
-    "Q5_1", "Q5_K_S", "Q5_K_M", "Q6_K", "Q8_0", "IQ4_XS", "F16", "BF16", "F32",
+    "Q2_K",
+    "Q3_K_S",
+    "Q3_K_M",
+    "Q3_K_L",
+    "Q4_0",
+    "Q4_1",
+    "Q4_K_S",
+    "Q4_K_M",
+    "Q5_0",
+    "Q5_1",
+    "Q5_K_S",
+    "Q5_K_M",
+    "Q6_K",
+    "Q8_0",
+    "IQ4_XS",
+    "F16",
+    "BF16",
+    "F32",
 }
 
 
@@ -195,9 +211,8 @@ def validate_models(entries: list[dict[str, Any]]) -> list[str]:
             errors.append(f"{label}: sliding_window and sliding_window_layers go together")
         if _is_number(window) and window <= 0:
             errors.append(f"{label}: sliding_window must be positive")
-        if _is_number(window_layers) and _is_number(layers):
-            if not 0 < window_layers <= layers:
-                errors.append(f"{label}: sliding_window_layers {window_layers} not in 1..{layers}")
+        if _is_number(window_layers) and _is_number(layers) and not 0 < window_layers <= layers:
+            errors.append(f"{label}: sliding_window_layers {window_layers} not in 1..{layers}")
         released = entry.get("released")
         if isinstance(released, str) and not YEAR_MONTH_RE.match(released):
             errors.append(f"{label}: released {released!r} is not YYYY-MM")
@@ -315,9 +330,9 @@ def test_catalogs_are_big_enough(
 def test_required_ids_are_present(
     models: list[dict[str, Any]], hardware: list[dict[str, Any]], quants: list[dict[str, Any]]
 ) -> None:
-    assert REQUIRED_MODEL_IDS <= set(_by_id(models))
-    assert REQUIRED_HARDWARE_IDS <= set(_by_id(hardware))
-    assert REQUIRED_QUANT_IDS <= {q["id"] for q in quants}
+    assert REQUIRED_MODEL_IDS - set(_by_id(models)) == set()
+    assert REQUIRED_HARDWARE_IDS - set(_by_id(hardware)) == set()
+    assert REQUIRED_QUANT_IDS - {q["id"] for q in quants} == set()
 
 
 def test_every_hardware_kind_is_represented(hardware: list[dict[str, Any]]) -> None:
@@ -337,20 +352,25 @@ def test_gguf_sizes_name_known_quants(
 def test_gguf_sizes_agree_with_bits_per_weight(
     models: list[dict[str, Any]], quants: list[dict[str, Any]]
 ) -> None:
-    """A published file size should be near params x bpw / 8; a typo (GiB vs GB, 47 vs 4.7) is not."""
+    """A published size sits near params x bpw / 8; a typo (47 for 4.7, Q8 filed as Q4) does not.
+
+    The band is wide because small models with large vocabularies keep proportionally more weight in
+    higher-precision embedding tensors (Gemma 3 1B Q4_K_M is about 1.3x the estimate).
+    """
     bpw = {q["id"]: q["bits_per_weight"] for q in quants}
     off = []
     for model in models:
         for quant, size in model["gguf_file_gb"].items():
             expected = model["params_b"] * bpw[quant] / 8
-            if not 0.75 * expected <= size <= 1.3 * expected:
+            if not 0.7 * expected <= size <= 1.5 * expected:
                 off.append((model["id"], quant, size, round(expected, 2)))
     assert off == []
 
 
 def test_llama_31_8b_matches_published_figures(models: list[dict[str, Any]]) -> None:
     model = _by_id(models)["llama-3.1-8b"]
-    assert (model["layers"], model["heads"], model["kv_heads"], model["head_dim"]) == (32, 32, 8, 128)
+    shape = (model["layers"], model["heads"], model["kv_heads"], model["head_dim"])
+    assert shape == (32, 32, 8, 128)
     assert model["context"] == 131072
     assert model["gguf_file_gb"]["Q4_K_M"] == pytest.approx(4.92)
     assert model["gguf_file_gb"]["Q8_0"] == pytest.approx(8.54)

@@ -1,0 +1,186 @@
+"""The grounding check: nothing reaches a user that the retrieved evidence does not support.
+
+- Each generated sentence must be close to an evidence sentence (embedding similarity) or share
+  most of its content words with the evidence.
+- Every number and every URL in a sentence must occur in the evidence.
+- Mention markup (@everyone, @here, <@id>, <@&id>, <#id>) and echoes of the system prompt are
+  never let through.
+- Degenerate output (empty, repetitive, nothing supported) gives way to an extractive answer: the
+  evidence sentences that best answer the question, each with its [n] citation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.core.retrieval import tokenize
+
+_URL = re.compile(r"https?://[^\s<>\]\[()\"'`]+", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+_CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_MENTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>|<@&?\w*>", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9*_`])|\n{2,}|\n(?=[-*] )")
+_ABBREV = re.compile(r"\b(e\.g|i\.e|vs|etc|approx|incl|Mr|Dr|No)\.$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EvidenceSentence:
+    """One sentence of a retrieved chunk, with the citation number of its chunk."""
+
+    text: str
+    number: int
+
+
+@dataclass
+class Verdict:
+    sentence: str
+    supported: bool
+    reason: str
+    number: int | None = None  # the citation of the evidence that supports it
+    similarity: float = 0.0
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations and decimals whole."""
+    text = text.replace("\r", "")
+    parts: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if parts and _ABBREV.search(parts[-1]):
+            parts[-1] = f"{parts[-1]} {piece}"
+        else:
+            parts.append(piece)
+    return parts
+
+
+def strip_citations(sentence: str) -> str:
+    return _CITE.sub("", sentence).strip()
+
+
+def _norm_number(token: str) -> str:
+    token = token.replace(",", "")
+    if "." in token:
+        token = token.rstrip("0").rstrip(".") or "0"
+    return token
+
+
+def numbers_in(text: str) -> set[str]:
+    text = _URL.sub(" ", text)
+    return {_norm_number(m) for m in _NUMBER.findall(text)}
+
+
+def urls_in(text: str) -> set[str]:
+    return {u.rstrip(".,;:!?") for u in _URL.findall(text)}
+
+
+def unsupported_numbers_and_urls(answer: str, evidence: Sequence[str]) -> tuple[list[str],
+                                                                                 list[str]]:
+    """The numbers and URLs of an answer (citation markers aside) that no evidence holds."""
+    body = strip_citations(answer)
+    joined = "\n".join(evidence)
+    ev_numbers = numbers_in(joined)
+    ev_urls = urls_in(joined)
+    nums = sorted(n for n in numbers_in(body) if n not in ev_numbers)
+    urls = sorted(u for u in urls_in(body) if u not in ev_urls and not any(
+        e.startswith(u) for e in ev_urls))
+    return nums, urls
+
+
+def has_mention_markup(text: str) -> bool:
+    return bool(_MENTION.search(text))
+
+
+def neutralize_mentions(text: str) -> str:
+    """Make mention markup inert (a zero-width space after the @ or <)."""
+    def fix(m: re.Match[str]) -> str:
+        s = m.group(0)
+        return s[0] + "\u200b" + s[1:]
+
+    return _MENTION.sub(fix, text)
+
+
+def is_degenerate(text: str) -> bool:
+    """Empty, or mostly repetition of the same words or lines."""
+    words = text.split()
+    if len(words) < 3:
+        return True
+    lines = [s.strip().lower() for s in split_sentences(text) if s.strip()]
+    if len(lines) >= 3 and len(set(lines)) <= len(lines) / 2:
+        return True
+    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    return len(trigrams) >= 12 and len(set(trigrams)) < 0.5 * len(trigrams)
+
+
+class Grounder:
+    """Checks generated sentences against evidence sentences.
+
+    Args:
+        embed: texts -> L2-normalised vectors (the retrieval embedder).
+        min_similarity: the cosine an evidence sentence must reach to support a sentence.
+        min_overlap: the share of a sentence's content words the evidence must hold, as the
+            alternative to similarity.
+        forbidden: texts the answer must never echo (the system prompt).
+    """
+
+    def __init__(self, embed, *, min_similarity: float = 0.62, min_overlap: float = 0.75,  # type: ignore[no-untyped-def]
+                 forbidden: Sequence[str] = ()) -> None:
+        self.embed = embed
+        self.min_similarity = min_similarity
+        self.min_overlap = min_overlap
+        self.forbidden = [f for f in forbidden if f.strip()]
+        self._forbidden_vecs: np.ndarray | None = None
+
+    def _forbidden_matrix(self) -> np.ndarray | None:
+        if self.forbidden and self._forbidden_vecs is None:
+            self._forbidden_vecs = np.asarray(self.embed(self.forbidden))
+        return self._forbidden_vecs
+
+    def check(self, sentences: Sequence[str], evidence: Sequence[EvidenceSentence],
+              evidence_vecs: np.ndarray, extra_text: str = "") -> list[Verdict]:
+        """Judge each sentence.
+
+        Args:
+            sentences: generated sentences (citation markers may be present; they are ignored).
+            evidence: the evidence sentences, with their citation numbers.
+            evidence_vecs: their embeddings, one row each.
+            extra_text: more evidence text for numbers and URLs (the sources' URLs).
+        """
+        joined = "\n".join(e.text for e in evidence) + "\n" + extra_text
+        ev_tokens = set(tokenize(joined))
+        clean = [strip_citations(s) for s in sentences]
+        vecs = np.asarray(self.embed(clean)) if clean else np.zeros((0, 1))
+        forbidden = self._forbidden_matrix()
+        verdicts = []
+        for i, sentence in enumerate(clean):
+            words = tokenize(sentence)
+            if has_mention_markup(sentence):
+                verdicts.append(Verdict(sentence, False, "mention markup"))
+                continue
+            if len(words) < 2:
+                verdicts.append(Verdict(sentence, False, "too short"))
+                continue
+            if forbidden is not None and float(np.max(forbidden @ vecs[i])) > 0.8:
+                verdicts.append(Verdict(sentence, False, "echoes the instructions"))
+                continue
+            nums, urls = unsupported_numbers_and_urls(sentence, [joined])
+            if nums or urls:
+                verdicts.append(Verdict(sentence, False, f"unsupported {', '.join(nums + urls)}"))
+                continue
+            sims = evidence_vecs @ vecs[i] if len(evidence) else np.zeros(0)
+            best = int(np.argmax(sims)) if len(sims) else -1
+            sim = float(sims[best]) if best >= 0 else 0.0
+            overlap = sum(w in ev_tokens for w in words) / len(words)
+            number = evidence[best].number if best >= 0 else None
+            if sim >= self.min_similarity or (overlap >= self.min_overlap and sim >= 0.35):
+                verdicts.append(Verdict(sentence, True, "supported", number, sim))
+            else:
+                verdicts.append(Verdict(sentence, False,
+                                        f"not supported (similarity {sim:.2f}, overlap "
+                                        f"{overlap:.2f})", number, sim))
+        return verdicts

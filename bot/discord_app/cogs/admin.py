@@ -1,0 +1,137 @@
+"""/reindex (admins only) and /kb (what the desk knows and runs on)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.errors import Busy
+from bot.discord_app.errors import NO_MENTIONS, NOT_ADMIN, PUBLIC_PENDING
+from bot.discord_app.formatting import DISCORD_LIMIT, sanitize
+from bot.discord_app.streaming import ThrottledEditor
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import ModelDeskBot
+
+log = logging.getLogger(__name__)
+
+REINDEX_RUNNING = "A reindex is already running; wait for it to finish, then try again."
+
+
+def is_admin(interaction: discord.Interaction, admin_role_ids: list[int]) -> bool:
+    """Manage Server, or one of the configured admin roles."""
+    member = interaction.user
+    if interaction.permissions.manage_guild:
+        return True
+    roles = getattr(member, "roles", [])
+    return any(role.id in admin_role_ids for role in roles)
+
+
+def admin_only() -> Any:
+    """A check that lets only admins run the command (Discord also hides it from others)."""
+
+    def predicate(interaction: discord.Interaction) -> bool:
+        bot: Any = interaction.client
+        if is_admin(interaction, list(bot.settings.admin_role_ids)):
+            return True
+        raise app_commands.CheckFailure(NOT_ADMIN)
+
+    return app_commands.check(predicate)
+
+
+def _names(items: list[str], limit: int = 10) -> str:
+    shown = ", ".join(f"`{sanitize(item)}`" for item in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def format_report(report: Any) -> str:
+    """The reindex result: counts, then the files that changed and why any were skipped."""
+    lines = [f"Reindex done: {sanitize(report.summary())}"]
+    for label, items in (("Added", report.added), ("Changed", report.changed),
+                         ("Removed", report.removed)):
+        if items:
+            lines.append(f"{label} ({len(items)}): {_names(items)}")
+    if report.skipped:
+        lines.append(f"Skipped ({len(report.skipped)}):")
+        lines.extend(f"- `{sanitize(f)}`: {sanitize(why)}" for f, why in report.skipped[:10])
+    text = "\n".join(lines)
+    return text if len(text) <= DISCORD_LIMIT else text[: DISCORD_LIMIT - 1] + "…"
+
+
+def format_stats(stats: dict[str, Any], model: str, backend: str) -> str:
+    """What /kb shows."""
+    last = stats.get("last_indexed") or "never"
+    return sanitize(
+        "**Knowledge base**\n"
+        f"Documents: {stats.get('documents', 0)} · chunks: {stats.get('chunks', 0)}\n"
+        f"Last indexed: {last}\n"
+        f"Embedding model: {stats.get('embedding_model', '?')}\n"
+        f"Vector store: {stats.get('store', '?')}\n"
+        f"Language model: {model} ({backend})"
+    )
+
+
+class AdminCog(commands.Cog):
+    """Keeping the knowledge base fresh, and showing what it holds."""
+
+    def __init__(self, bot: ModelDeskBot) -> None:
+        self.bot = bot
+        self._reindexing = asyncio.Lock()
+
+    @app_commands.command(name="reindex", description="Re-read the knowledge base (admins).")
+    @app_commands.describe(full="Rebuild everything instead of only the changed files")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @admin_only()
+    async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
+        """Run the reindex in a worker thread, showing progress, then report the files."""
+        if self._reindexing.locked():
+            raise Busy(REINDEX_RUNNING)
+        async with self._reindexing:
+            await interaction.response.defer(thinking=True)
+            interaction.extras[PUBLIC_PENDING] = True
+
+            async def edit(text: str) -> None:
+                await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
+
+            editor = ThrottledEditor(edit, interval=1.0)
+            push = editor.pusher(asyncio.get_running_loop())
+
+            def progress(done: int, total: int, message: str) -> None:
+                push(sanitize(f"Reindexing… {done}/{total} {message}"[:300]))
+
+            try:
+                report = await self.bot.in_thread(
+                    self.bot.services.index.reindex, full=full, progress=progress
+                )
+            finally:
+                await editor.close()
+            await interaction.edit_original_response(
+                content=format_report(report), allowed_mentions=NO_MENTIONS
+            )
+            interaction.extras.pop(PUBLIC_PENDING, None)
+
+    @app_commands.command(name="kb", description="What the knowledge base holds and runs on.")
+    async def kb(self, interaction: discord.Interaction) -> None:
+        """Documents, chunks, last indexed, models and backends in use (only you see it)."""
+        services = self.bot.services
+
+        def collect() -> tuple[dict[str, Any], str, str]:
+            stats = services.index.stats()
+            pipeline = services.pipeline
+            return stats, pipeline.model_name, pipeline.backend_name
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stats, model, backend = await self.bot.in_thread(collect)
+        await interaction.edit_original_response(
+            content=format_stats(stats, model, backend), allowed_mentions=NO_MENTIONS
+        )
+
+
+async def setup(bot: ModelDeskBot) -> None:
+    await bot.add_cog(AdminCog(bot))

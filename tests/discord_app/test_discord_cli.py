@@ -1,0 +1,40 @@
+"""`modeldesk feedback` reports the votes; `modeldesk sync` needs a token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_settings
+from bot.core.feedback import FeedbackStore
+from bot.core.types import Answer
+
+
+def test_feedback_command_reports_votes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    store = FeedbackStore(load_settings(None).feedback_db)
+    answer_id = store.record_answer(Answer("What is GGUF?", "A file format [1].", "generated"))
+    store.record_vote(answer_id, 7, 1)
+
+    assert main(["feedback"]) == 0
+    out = capsys.readouterr().out
+    assert "1 answers recorded; 1 👍 and 0 👎." in out
+    assert "What is GGUF?" in out
+
+    assert main(["feedback", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["up"] == 1
+    assert data["answers"][0]["question"] == "What is GGUF?"
+
+
+def test_sync_without_a_token_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sync"]) == 2
+    assert "DISCORD_TOKEN is not set" in capsys.readouterr().err

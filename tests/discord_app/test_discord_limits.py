@@ -1,0 +1,76 @@
+"""Cooldowns and the model queue: users over the limit are told, nobody is dropped silently."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.core.errors import Busy
+from bot.discord_app.limits import Cooldowns, ModelQueue, wait_message
+
+
+def test_cooldown_tells_the_wait_and_refund_gives_the_turn_back() -> None:
+    now = [100.0]
+    cd = Cooldowns(20, clock=lambda: now[0])
+    assert cd.hit(1) == 0
+    now[0] += 5
+    assert cd.hit(1) == pytest.approx(15)
+    assert cd.hit(2) == 0  # per user
+    assert wait_message(cd.retry_after(1)) == "Please wait 15 s before asking again."
+    cd.refund(1)
+    assert cd.hit(1) == 0
+    now[0] += 20
+    assert cd.retry_after(1) == 0 and cd.retry_after(2) == 0
+
+
+async def test_queue_serves_in_order_and_tells_each_caller_its_place() -> None:
+    queue = ModelQueue(max_waiting=2)
+    order: list[str] = []
+    places: dict[str, int] = {}
+    gate = asyncio.Event()
+
+    async def job(name: str) -> None:
+        async def told(position: int) -> None:
+            places[name] = position
+
+        async with queue.turn(on_queued=told):
+            order.append(name)
+            if name == "a":
+                await gate.wait()
+
+    first = asyncio.create_task(job("a"))
+    await asyncio.sleep(0)
+    others = [asyncio.create_task(job(n)) for n in ("b", "c")]
+    await asyncio.sleep(0.01)
+    assert places == {"b": 1, "c": 2}
+    with pytest.raises(Busy, match="full"):
+        async with queue.turn():
+            pass
+    gate.set()
+    await asyncio.gather(first, *others)
+    assert order == ["a", "b", "c"]
+    assert not queue.busy and queue.waiting == 0
+
+
+async def test_a_cancelled_waiter_does_not_block_the_queue() -> None:
+    queue = ModelQueue(max_waiting=3)
+    gate = asyncio.Event()
+    served: list[str] = []
+
+    async def job(name: str) -> None:
+        async with queue.turn():
+            served.append(name)
+            if name == "a":
+                await gate.wait()
+
+    a = asyncio.create_task(job("a"))
+    await asyncio.sleep(0)
+    b = asyncio.create_task(job("b"))
+    c = asyncio.create_task(job("c"))
+    await asyncio.sleep(0.01)
+    b.cancel()
+    gate.set()
+    await asyncio.gather(a, c)
+    assert served == ["a", "c"]
+    assert not queue.busy

@@ -1,0 +1,198 @@
+"""One real bot (real embedding model, real index of knowledge/, real bundled GGUF) per session,
+connected to the fake Discord API. Tests drive it the way Discord users would."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import shutil
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+import pytest_asyncio
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from fake_discord import FakeDiscord, FakeInteraction
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "fake-token-Zm9vYmFy.must-never-be-logged"
+MEASURED: dict[str, Any] = {}  # shown at the end of the run (terminal summary)
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # noqa: BLE001 - a broken record must not break the run
+            self.lines.append(str(record.msg))
+
+
+@dataclass
+class Desk:
+    """The running bot, its services and the fake Discord it talks to."""
+
+    fake: FakeDiscord
+    bot: Any
+    services: Any
+    settings: Any
+    logs: _Capture
+    calls: list[dict[str, Any]] = field(default_factory=list)  # what the pipeline was asked
+
+    def messages(self, inter: FakeInteraction) -> list[dict[str, Any]]:
+        return [m for m in [inter.original, *inter.followups] if m is not None]
+
+    def finished(self, inter: FakeInteraction) -> bool:
+        """The bot is done with an interaction: votes shown, or an ephemeral sentence sent."""
+        msgs = self.messages(inter)
+        if any(m.get("components") for m in msgs):
+            return True
+        if any(cb["type"] == 4 for cb in inter.callbacks):
+            return True
+        return any(m.get("flags", 0) & 64 for m in inter.followups)
+
+    async def run(self, name: str, options: dict[str, Any] | None = None, *,
+                  user: str = "alice", timeout: float = 120.0) -> FakeInteraction:
+        inter = await self.fake.slash(name, options, user=user)
+        await self.fake.wait_until(lambda: self.finished(inter), timeout=timeout)
+        return inter
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if MEASURED:
+        terminalreporter.section("ModelDesk e2e measurements")
+        for key, value in MEASURED.items():
+            terminalreporter.write_line(f"{key}: {value}")
+
+
+def _fingerprint(knowledge: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(knowledge.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(knowledge)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def e2e_data(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """A temporary data dir, seeded from an index of the same knowledge/ built by an earlier
+    run when pytest's cache has one (embedding 400 chunks takes minutes on a busy 2-core box)."""
+    data = tmp_path_factory.mktemp("e2e-data")
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        seed = cache.mkdir("modeldesk-e2e-index") / _fingerprint(ROOT / "knowledge")
+        if (seed / "manifest.json").exists():
+            shutil.copytree(seed, data, dirs_exist_ok=True)
+        request.config.stash[_SEED] = seed
+    return data
+
+
+_SEED = pytest.StashKey[Path]()
+
+
+def _save_seed(config: pytest.Config, data: Path) -> None:
+    seed = config.stash.get(_SEED, None)
+    if seed is not None and not (seed / "manifest.json").exists():
+        shutil.rmtree(seed, ignore_errors=True)
+        shutil.copytree(data, seed, ignore=shutil.ignore_patterns("feedback.sqlite3*"))
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def desk(e2e_data: Path, embedder: Any,
+               request: pytest.FixtureRequest) -> AsyncIterator[Desk]:
+    from bot.config import load_settings
+    from bot.core.services import build_services
+    from bot.discord_app import create_bot
+
+    capture = _Capture()
+    capture.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    watched = [logging.getLogger(name) for name in ("discord", "bot")]
+    old_levels = [lg.level for lg in watched]
+    for lg in watched:
+        lg.addHandler(capture)
+        lg.setLevel(logging.DEBUG)
+
+    fake = FakeDiscord(heartbeat_interval_ms=1000)
+    await fake.start()
+    settings = load_settings(
+        None, knowledge_dir=ROOT / "knowledge", data_dir=e2e_data, discord_token=TOKEN,
+        dev_guild_id=fake.guild_id, admin_role_ids=[fake.helper_role_id],
+        cooldown_seconds=60.0, queue_max=4, history_turns=4,
+    )
+    services = build_services(settings, embedder=embedder)
+    await asyncio.to_thread(services.index.reindex)  # incremental: seconds when seeded
+    await asyncio.to_thread(_save_seed, request.config, e2e_data)
+    await asyncio.to_thread(lambda: services.pipeline)  # load the GGUF once, before the clock
+
+    old_base, old_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    Route.BASE = fake.api_base
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    bot = create_bot(settings, services)
+    desk = Desk(fake, bot, services, settings, capture)
+    _spy_on_pipeline(desk)
+    runner = asyncio.create_task(bot.start(TOKEN))
+    try:
+        await asyncio.wait_for(fake.ready.wait(), timeout=60)
+        await asyncio.wait_for(bot.wait_until_ready(), timeout=30)
+        yield desk
+    finally:
+        await bot.close()
+        try:
+            await asyncio.wait_for(runner, timeout=10)
+        except (TimeoutError, discord.DiscordException, asyncio.CancelledError):
+            pass
+        await fake.stop()
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
+        services.close()
+        for lg, level in zip(watched, old_levels, strict=True):
+            lg.removeHandler(capture)
+            lg.setLevel(level)
+
+
+def _spy_on_pipeline(desk: Desk) -> None:
+    """Record every question and history the real pipeline receives (it still answers)."""
+    pipeline = desk.services.pipeline
+    real = pipeline.answer
+
+    def answer(question: str, history: Any = None, on_partial: Any = None) -> Any:
+        desk.calls.append({"question": question, "history": list(history or []),
+                           "thread": threading.current_thread().name})
+        return real(question, history=history, on_partial=on_partial)
+
+    pipeline.answer = answer
+
+
+@pytest.fixture
+def fail_llm_once(desk: Desk) -> Callable[[], None]:
+    """Make the language model backend raise BackendUnavailable on its next call only."""
+    from bot.core.errors import BackendUnavailable
+
+    llm = desk.services.pipeline.llm
+    real = llm.stream_chat
+    state = {"armed": False}
+
+    def stream_chat(*args: Any, **kwargs: Any) -> Any:
+        if state["armed"]:
+            state["armed"] = False
+            raise BackendUnavailable("The language model server cannot be reached.")
+        return real(*args, **kwargs)
+
+    llm.stream_chat = stream_chat
+
+    def arm() -> None:
+        state["armed"] = True
+
+    yield arm  # type: ignore[misc]
+    llm.stream_chat = real
