@@ -46,3 +46,27 @@ def services(settings, embedder):
     svc = build_services(settings, embedder=embedder)
     yield svc
     svc.close()
+
+
+@pytest.fixture(scope="session")
+def local_llm():
+    """The real bundled SmolLM2-135M GGUF, loaded once per session."""
+    from bot.core.llm import LlamaCppBackend
+
+    backend = LlamaCppBackend(None, n_threads=2, n_ctx=2048)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory):
+    """Settings over a session-wide copy of the fixture knowledge base, already indexed."""
+    from bot.config import load_settings
+    from bot.core.services import build_services
+    from bot.core.embeddings import get_embedder
+
+    root = tmp_path_factory.mktemp("indexed")
+    shutil.copytree(FIXTURE_KB, root / "knowledge")
+    settings = load_settings(None, knowledge_dir=root / "knowledge", data_dir=root / "data")
+    build_services(settings, embedder=get_embedder(None)).index.reindex()
+    return settings

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -155,20 +156,38 @@ class LlamaCppBackend:
         self.path = path
         self.name = path.stem
         self.n_ctx = n_ctx
-        self._lock = threading.Lock()
-        self._count_lock = threading.Lock()
-        self._waiting = 0
+        # A first-come, first-served hand-over instead of a bare lock, whose waiters wake in
+        # any order: a caller told "you are 3rd" must not be overtaken.
+        self._state_lock = threading.Lock()
+        self._running = False
+        self._waiters: deque[threading.Event] = deque()
         log.info("Loaded %s (n_ctx=%d, threads=%d)", path, n_ctx, n_threads)
 
     @property
     def queue_depth(self) -> int:
         """How many callers wait for the model right now (not counting the one it serves)."""
-        return self._waiting
+        return len(self._waiters)
 
     @property
     def busy(self) -> bool:
         """Whether a generation runs right now."""
-        return self._lock.locked()
+        return self._running
+
+    def _acquire(self) -> None:
+        with self._state_lock:
+            if not self._running and not self._waiters:
+                self._running = True
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # set by _release when this caller is first in line
+
+    def _release(self) -> None:
+        with self._state_lock:
+            if self._waiters:
+                self._waiters.popleft().set()  # the model passes straight to the next caller
+            else:
+                self._running = False
 
     def stream_chat(
         self,
@@ -193,13 +212,7 @@ class LlamaCppBackend:
         Raises:
             ModelDeskError: the prompt does not fit the context window.
         """
-        with self._count_lock:
-            self._waiting += 1
-        try:
-            self._lock.acquire()
-        finally:
-            with self._count_lock:
-                self._waiting -= 1
+        self._acquire()
         try:
             try:
                 chunks: Any = self._llm.create_chat_completion(
@@ -224,7 +237,7 @@ class LlamaCppBackend:
                 )
                 raise ModelDeskError(msg) from exc
         finally:
-            self._lock.release()
+            self._release()
 
     def complete_chat(
         self,
@@ -247,9 +260,12 @@ class LlamaCppBackend:
         return True
 
     def close(self) -> None:
-        """Free the model's memory."""
-        with self._lock:
+        """Free the model's memory once the running generation is over."""
+        self._acquire()
+        try:
             self._llm.close()
+        finally:
+            self._release()
 
 
 class OpenAICompatibleBackend:

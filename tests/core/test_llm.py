@@ -115,6 +115,33 @@ def test_a_prompt_longer_than_the_context_is_refused_and_the_model_stays_usable(
     assert llama.complete_chat(QUESTION, max_tokens=4, temperature=0.0)
 
 
+@pytest.mark.slow
+def test_waiting_callers_are_served_first_come_first_served(llama: LlamaCppBackend) -> None:
+    holder = llama.stream_chat(QUESTION, max_tokens=16, temperature=0.0)
+    next(holder)  # this caller now holds the model
+    assert llama.busy
+    started: list[str] = []
+
+    def ask(who: str) -> None:
+        llama.complete_chat(QUESTION, max_tokens=2, temperature=0.0)
+        started.append(who)
+
+    threads = []
+    for depth, who in enumerate(["second", "third", "fourth"], 1):
+        thread = threading.Thread(target=ask, args=(who,))
+        thread.start()
+        threads.append(thread)
+        deadline = time.monotonic() + 10
+        while llama.queue_depth < depth and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert llama.queue_depth == depth  # the place in the queue a user would be shown
+    holder.close()  # the first caller is done (or gave up): the model passes on in order
+    for thread in threads:
+        thread.join(60)
+    assert started == ["second", "third", "fourth"]
+    assert llama.queue_depth == 0 and not llama.busy
+
+
 def test_missing_model_path_names_the_path_and_the_setting(tmp_path: Path) -> None:
     missing = tmp_path / "nope" / "model.gguf"
     with pytest.raises(ModelDeskError) as err:

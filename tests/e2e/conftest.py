@@ -92,9 +92,15 @@ def e2e_data(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
     data = tmp_path_factory.mktemp("e2e-data")
     cache = getattr(request.config, "cache", None)
     if cache is not None:
-        seed = cache.mkdir("modeldesk-e2e-index") / _fingerprint(ROOT / "knowledge")
-        if (seed / "manifest.json").exists():
-            shutil.copytree(seed, data, dirs_exist_ok=True)
+        root = cache.mkdir("modeldesk-e2e-index")
+        seed = root / _fingerprint(ROOT / "knowledge")
+        # The same knowledge, else the latest index: the incremental reindex embeds the diff.
+        seeds = sorted((p for p in root.iterdir() if (p / "manifest.json").exists()),
+                       key=lambda p: (p == seed, p.stat().st_mtime))
+        if seeds:
+            shutil.copytree(seeds[-1], data, dirs_exist_ok=True)
+        for old in seeds[:-2]:
+            shutil.rmtree(old, ignore_errors=True)
         request.config.stash[_SEED] = seed
     return data
 

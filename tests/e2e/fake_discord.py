@@ -90,6 +90,7 @@ class FakeDiscord:
             "grace": _user(snowflake(), "grace"),
             "heidi": _user(snowflake(), "heidi"),
             "ivan": _user(snowflake(), "ivan"),
+            "judy": _user(snowflake(), "judy"),
         }
         self.roles = {"alice": [], "bob": [self.admin_role_id], "carol": [self.helper_role_id]}
         self.requests: list[Recorded] = []

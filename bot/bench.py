@@ -1,0 +1,236 @@
+"""`modeldesk bench`: every speed claim as a measured figure beside the raw library it stands on.
+
+All figures come from one run on the same question set and prompts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.core.evaluation import load_questions, percentile
+
+log = logging.getLogger(__name__)
+
+# (key, target, direction): "<=" means lower is better.
+TARGETS: dict[str, tuple[float, str]] = {
+    "retrieval_overhead_ratio": (1.25, "<="),
+    "generation_overhead_ratio": (1.10, "<="),
+    "first_token_ms_p50": (1500.0, "<="),
+    "answer_ms_p50": (6000.0, "<="),
+    "reindex_noop_s": (3.0, "<="),
+    "peak_rss_mb": (1500.0, "<="),
+    "event_loop_max_lag_ms": (100.0, "<="),
+}
+
+Step = Callable[[str], None]
+
+
+def _questions(settings: Settings, path: Path | None) -> list[str]:
+    file = path or Path("eval/questions.jsonl")
+    if file.exists():
+        return [q.question for q in load_questions(file) if q.answerable]
+    return ["how much vram does llama 3.1 8b need at q4_k_m", "is a .pt file safe to load",
+            "what is the 700 million users clause in the llama license"]
+
+
+def bench_retrieval(services: Any, questions: list[str], k: int) -> dict[str, float]:
+    """Our hybrid retrieval against raw sentence-transformers encode + raw chromadb query."""
+    retriever = services.retriever
+    retriever.search(questions[0], k=k)  # warm caches on both paths
+    coll = services.index.collection()
+    model = services.embedder._model
+    ours, raw = [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        vec = model.encode([q], normalize_embeddings=True, convert_to_numpy=True,
+                           show_progress_bar=False)
+        coll.query(query_embeddings=vec.tolist(), n_results=k,
+                   include=["documents", "metadatas", "distances"])
+        raw.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        retriever.search(q, k=k)
+        ours.append((time.perf_counter() - t0) * 1000)
+    p50, raw50 = statistics.median(ours), statistics.median(raw)
+    return {"retrieval_ms_p50": round(p50, 2), "raw_retrieval_ms_p50": round(raw50, 2),
+            "retrieval_overhead_ratio": round(p50 / raw50, 3)}
+
+
+def bench_generation(pipeline: Any, question: str, runs: int = 3) -> dict[str, float]:
+    """Our backend's decode speed against raw llama-cpp-python on the same prompt and settings."""
+    llm = pipeline.llm
+    raw_llama = getattr(llm, "_llm", None)
+    evidence, _vecs, ranked = pipeline._select_evidence(
+        question, pipeline.retriever.search(question, k=pipeline.settings.top_k))
+    messages = pipeline._messages(question, [], evidence, ranked)
+    n_tokens = 96
+    kwargs = {"max_tokens": n_tokens, "temperature": 0.0, "top_p": 1.0}
+
+    def timed(stream: Any) -> tuple[float, int]:
+        first = None
+        count = 0
+        for _ in stream:
+            count += 1
+            if first is None:
+                first = time.perf_counter()
+        end = time.perf_counter()
+        return (end - (first or end)), count
+
+    ours, raw = [], []
+    for _ in range(runs):
+        if raw_llama is not None:
+            with llm._lock:  # the same model instance, used directly
+                seconds, count = timed(
+                    c for c in raw_llama.create_chat_completion(messages=messages, stream=True,
+                                                                **kwargs)
+                    if c["choices"][0]["delta"].get("content"))
+            if count > 1:
+                raw.append(seconds / (count - 1))
+        seconds, count = timed(llm.stream_chat(messages, **kwargs))
+        if count > 1:
+            ours.append(seconds / (count - 1))
+    out: dict[str, float] = {}
+    if ours:
+        out["tokens_per_second"] = round(1 / statistics.median(ours), 1)
+    if raw:
+        out["raw_tokens_per_second"] = round(1 / statistics.median(raw), 1)
+        out["generation_overhead_ratio"] = round(statistics.median(ours) / statistics.median(raw),
+                                                 3)
+    return out
+
+
+def bench_answers(pipeline: Any, questions: list[str], n: int, step: Step) -> dict[str, float]:
+    first, total = [], []
+    pipeline.answer(questions[0])  # load and warm the model once
+    for i, q in enumerate(questions[:n], 1):
+        answer = pipeline.answer(q)
+        step(f"answers {i}/{n}")
+        if answer.mode != "unknown":
+            first.append(answer.timings.get("first_token_ms", 0.0))
+        total.append(answer.timings["total_ms"])
+    return {"first_token_ms_p50": round(percentile(first, 0.5), 1),
+            "answer_ms_p50": round(percentile(total, 0.5), 1),
+            "answer_ms_p95": round(percentile(total, 0.95), 1), "answers_timed": len(total)}
+
+
+def bench_reindex(settings: Settings, embedder: Any) -> dict[str, float]:
+    from bot.core.services import build_services
+
+    tmp = Path(tempfile.mkdtemp(prefix="modeldesk-bench-"))
+    try:
+        shutil.copytree(settings.knowledge_dir, tmp / "knowledge")
+        s = settings.model_copy(update={"knowledge_dir": tmp / "knowledge",
+                                        "data_dir": tmp / "data", "chroma_host": None})
+        svc = build_services(s, embedder=embedder)
+        t0 = time.perf_counter()
+        report = svc.index.reindex(full=True)
+        full = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        svc.index.reindex()
+        noop = time.perf_counter() - t0
+        return {"reindex_full_s": round(full, 2), "reindex_noop_s": round(noop, 3),
+                "reindex_chunks": report.total_chunks}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def _load(settings: Settings, services: Any, questions: list[str], users: int
+                ) -> dict[str, float]:
+    """`users` people ask at once through the Discord adapter's answer path; the loop's lag."""
+    from bot.discord_app.answering import generate
+    from bot.discord_app.client import ModelDeskBot
+
+    bot = ModelDeskBot(settings.model_copy(update={"queue_max": max(users, 1)}), services)
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        interval = 0.02
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            await asyncio.sleep(interval)
+            lags.append((time.perf_counter() - t0 - interval) * 1000)
+
+    async def edit(_: str) -> None:
+        await asyncio.sleep(0)
+
+    tick = asyncio.create_task(ticker())
+    t0 = time.perf_counter()
+    try:
+        answers = await asyncio.gather(*(generate(bot, questions[i % len(questions)], None, edit)
+                                         for i in range(users)))
+    finally:
+        elapsed = time.perf_counter() - t0
+        stop.set()
+        await tick
+        bot.executor.shutdown(wait=False)
+    return {"event_loop_max_lag_ms": round(max(lags), 1) if lags else 0.0,
+            "answers_per_minute": round(len(answers) * 60 / elapsed, 1), "load_users": users}
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_bench(settings: Settings, *, questions_file: Path | None = None, answers: int = 12,
+              users: int = 8, step: Step = lambda _: None) -> dict[str, Any]:
+    """Measure everything; returns the figures by key."""
+    from bot.core.services import build_services
+
+    started = time.perf_counter()
+    services = build_services(settings)
+    qs = _questions(settings, questions_file)
+    out: dict[str, Any] = {}
+    step("reindex")
+    out.update(bench_reindex(settings, services.embedder))
+    if services.index.read_manifest() is None:
+        services.index.reindex()
+    step("retrieval")
+    out.update(bench_retrieval(services, qs, settings.top_k))
+    step("loading the model")
+    pipeline = services.pipeline
+    out["backend"] = pipeline.backend_name
+    out["model"] = pipeline.model_name
+    step("generation")
+    out.update(bench_generation(pipeline, qs[0]))
+    out.update(bench_answers(pipeline, qs[1:] + qs[:1], answers, step))
+    out["peak_rss_mb"] = peak_rss_mb()
+    step("8 users at once")
+    out.update(asyncio.run(_load(settings, services, qs[3:], users)))
+    out["bench_s"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def format_table(figures: dict[str, Any]) -> str:
+    """The human table: each figure beside its target."""
+    order = ["retrieval_ms_p50", "raw_retrieval_ms_p50", "retrieval_overhead_ratio",
+             "tokens_per_second", "raw_tokens_per_second", "generation_overhead_ratio",
+             "first_token_ms_p50", "answer_ms_p50", "answer_ms_p95", "reindex_full_s",
+             "reindex_noop_s", "reindex_chunks", "peak_rss_mb", "event_loop_max_lag_ms",
+             "answers_per_minute", "backend", "model"]
+    lines = [f"{'figure':<28}{'measured':>14}  {'target':<12}{'ok'}"]
+    for key in order:
+        if key not in figures:
+            continue
+        value = figures[key]
+        target, ok = "", ""
+        if key in TARGETS:
+            limit, op = TARGETS[key]
+            target = f"{op} {limit:g}"
+            ok = "yes" if isinstance(value, int | float) and value <= limit else "MISSED"
+        lines.append(f"{key:<28}{value!s:>14}  {target:<12}{ok}")
+    return "\n".join(lines)
+
+
+def to_json(figures: dict[str, Any]) -> str:
+    return json.dumps(figures)

@@ -1,0 +1,130 @@
+"""Polite under load and failure, never a mention cannon, never blocking the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import MEASURED, TOKEN, Desk
+
+from bot.discord_app.errors import BACKEND_DOWN
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+PING = re.compile(r"@everyone|@here|<@!?\d+>|<@&\d+>", re.IGNORECASE)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+async def test_mentions_in_a_question_never_ping_anyone(desk: Desk) -> None:
+    fake = desk.fake
+    inter = await desk.run(
+        "ask", {"question": "@everyone <@123> which GPU runs Llama 3.1 8B? @here"}, user="erin"
+    )
+    assert inter.original and "**Sources**" in inter.original["content"]
+    mention = await fake.say(
+        f"<@{fake.bot_id}> @everyone <@123> <@&{fake.admin_role_id}> what is GGUF?", user="ivan"
+    )
+    await fake.wait_until(
+        lambda: any(m.get("components") for m in fake.thread_messages(int(mention["id"]))),
+        timeout=120,
+    )
+
+    checked = 0
+    for request in fake.requests:
+        body = request.json
+        if not isinstance(body, dict):
+            continue
+        payload = body.get("data", body) if "type" in body and "data" in body else body
+        if isinstance(payload, dict) and payload.get("content"):
+            mentions = payload.get("allowed_mentions")
+            assert mentions is not None, f"{request.method} {request.path} sent no allowed_mentions"
+            assert mentions.get("parse") == [], mentions
+            assert not mentions.get("users") and not mentions.get("roles")
+            assert mentions.get("replied_user") in (None, False)
+            checked += 1
+        for text in _strings(body):
+            assert not PING.search(text), f"{request.method} {request.path}: {text[:120]}"
+    assert checked >= 4
+
+
+async def test_a_user_over_the_cooldown_is_told_to_wait(desk: Desk) -> None:
+    first = await desk.fake.slash("ask", {"question": "What is Q4_K_M?"}, user="frank")
+    second = await desk.run("ask", {"question": "And Q8_0?"}, user="frank")
+    reply = second.callbacks[0]
+    assert reply["type"] == 4 and reply["data"]["flags"] & 64
+    assert re.fullmatch(r"Please wait \d+ s before asking again\.", reply["data"]["content"])
+    await desk.fake.wait_until(lambda: desk.finished(first), timeout=120)
+    assert "**Sources**" in first.original["content"]
+
+
+async def test_a_failing_model_gives_the_friendly_error_and_the_next_question_works(
+    desk: Desk, fail_llm_once: Any
+) -> None:
+    fail_llm_once()
+    question = {"question": "How fast is Llama 3 8B on an RTX 4090?"}
+    failed = await desk.run("ask", question, user="grace")
+    assert failed.callbacks[0]["type"] == 5
+    assert failed.original_deleted, "the public 'thinking…' message was left hanging"
+    notice = failed.followups[-1]
+    assert notice["content"] == BACKEND_DOWN and notice["flags"] & 64
+
+    again = await desk.run("ask", question, user="grace")  # the failure did not use her turn
+    assert again.callbacks[0]["type"] == 5
+    assert "**Sources**" in again.original["content"]
+
+
+async def test_heartbeats_flow_and_the_loop_stays_responsive_while_answering(desk: Desk) -> None:
+    loop = asyncio.get_running_loop()
+    lags: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        tick = 0.02
+        while not stop.is_set():
+            before = loop.time()
+            await asyncio.sleep(tick)
+            lags.append(loop.time() - before - tick)
+
+    beats_before = len(desk.fake.heartbeats)
+    task = asyncio.create_task(ticker())
+    started = loop.time()
+    inter = await desk.run(
+        "ask", {"question": "How much memory does Mistral 7B need at Q4_K_M?"}, user="heidi"
+    )
+    took = loop.time() - started
+    stop.set()
+    await task
+    window = desk.fake.heartbeats[beats_before:]
+    beats = len(window)
+    gaps = [b - a for a, b in zip(window, window[1:], strict=False)]
+    assert inter.original and inter.original["content"]
+    assert took > 2, "the answer was too quick to say anything about heartbeats"
+    interval = desk.fake.heartbeat_interval_ms / 1000
+    assert beats >= int(took / interval) - 1 and beats >= 2
+    lag = max(lags)
+    MEASURED["heartbeats during /ask"] = f"{beats} in {took:.1f} s"
+    MEASURED["longest gap between heartbeats (s)"] = round(max(gaps), 3)
+    MEASURED["event-loop lag while answering: max / mean (ms)"] = (
+        f"{lag * 1000:.1f} / {sum(lags) / len(lags) * 1000:.1f} over {len(lags)} ticks"
+    )
+    assert lag < 0.1
+    assert max(gaps) < interval + 0.5
+
+
+async def test_the_token_never_appears_in_logs_or_messages(desk: Desk) -> None:
+    assert desk.logs.lines, "nothing was logged, so this test would prove nothing"
+    assert not any(TOKEN in line for line in desk.logs.lines)
+    assert not any(TOKEN in text for r in desk.fake.requests for text in _strings(r.json))
