@@ -87,19 +87,23 @@ def report(label: str, runs: list[tuple[float, float, int]]) -> None:
     rate = statistics.median(r[1] for r in runs)
     each = ", ".join(f"{r[0]:.0f} ms/{r[1]:.0f} t/s/{r[2]} tok" for r in runs)
     sys.stdout.write(
-        f"{label:<34} first token {ttft:7.0f} ms   decode {rate:6.1f} tok/s   [{each}]\n"
+        f"{label:<40} first token {ttft:7.0f} ms   decode {rate:6.1f} tok/s   [{each}]\n"
     )
     sys.stdout.flush()
 
 
-def measure(
-    label: str, reset: Callable[[], None], run: Callable[[], Iterable[str]], n: int
-) -> None:
-    results = []
+Path = tuple[str, Callable[[], None], Callable[[], Iterable[str]]]
+
+
+def measure(paths: list[Path], n: int) -> None:
+    """Run every path n times, interleaved so that load from other processes hits all alike."""
+    results: dict[str, list[tuple[float, float, int]]] = {label: [] for label, _, _ in paths}
     for _ in range(n):
-        reset()  # empty llama.cpp's cached prefix so each run processes the whole prompt
-        results.append(timed(run()))
-    report(label, results)
+        for label, reset, run in paths:
+            reset()  # empty llama.cpp's cached prefix so each run processes the whole prompt
+            results[label].append(timed(run()))
+    for label, runs in results.items():
+        report(label, runs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,34 +128,39 @@ def main(argv: list[str] | None = None) -> int:
     direct = Llama(
         model_path=args.model, n_threads=args.threads, n_ctx=args.ctx, seed=0, verbose=False
     )
-    measure(
-        "(a) llama-cpp-python direct", direct.reset, lambda: direct_stream(direct, msgs), args.runs
-    )
-    direct.close()
-    measure(
-        "(b) LlamaCppBackend",
-        llm.reset,
-        lambda: backend.stream_chat(msgs, max_tokens=128, temperature=0.0),
-        args.runs,
-    )
+    paths: list[Path] = [
+        ("(a) llama-cpp-python direct", direct.reset, lambda: direct_stream(direct, msgs)),
+        (
+            "(b) LlamaCppBackend",
+            llm.reset,
+            lambda: backend.stream_chat(msgs, max_tokens=128, temperature=0.0),
+        ),
+    ]
+    chats: list[Any] = []
     try:
         from langchain_community.chat_models import ChatLlamaCpp
     except ImportError:
-        sys.stdout.write(
-            "(c) langchain ChatLlamaCpp          skipped: langchain-community not installed\n"
-        )
+        sys.stdout.write("(c) langchain ChatLlamaCpp: skipped, langchain-community not installed\n")
     else:
-        chat = ChatLlamaCpp(
-            model_path=args.model, n_threads=args.threads, n_ctx=args.ctx, max_tokens=128,
-            temperature=0.0, top_p=0.9, seed=0, verbose=False,
-        )  # fmt: skip
+        # ChatLlamaCpp defaults to n_batch=8 (llama-cpp-python: 512), which slows prompt
+        # processing; measured both as shipped and with llama-cpp-python's batch size.
         lc_msgs = [(m["role"], m["content"]) for m in msgs]
-        measure(
-            "(c) langchain ChatLlamaCpp",
-            chat.client.reset,
-            lambda: (str(c.content) for c in chat.stream(lc_msgs)),
-            args.runs,
-        )
+        for n_batch in (8, 512):
+            chat = ChatLlamaCpp(
+                model_path=args.model, n_threads=args.threads, n_ctx=args.ctx, max_tokens=128,
+                temperature=0.0, top_p=0.9, seed=0, verbose=False, n_batch=n_batch,
+            )  # fmt: skip
+            chats.append(chat)
+            paths.append(
+                (
+                    f"(c) langchain ChatLlamaCpp n_batch={n_batch}",
+                    chat.client.reset,
+                    lambda chat=chat: (str(c.content) for c in chat.stream(lc_msgs)),
+                )
+            )
+    measure(paths, args.runs)
+    direct.close()
+    for chat in chats:
         chat.client.close()
 
     sys.stdout.write("\nPrefix reuse (LlamaCppBackend, same system prompt and evidence):\n")

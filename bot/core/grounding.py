@@ -20,7 +20,9 @@ import numpy as np
 from bot.core.retrieval import tokenize
 
 _URL = re.compile(r"https?://[^\s<>\]\[()\"'`]+", re.IGNORECASE)
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:\s?(k|m|b|t|gb|gib|mb|mib|tb|kb|w|kw|"
+                     r"kwh|wh|ms|x|bpw)\b)?",
+                     re.IGNORECASE)
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MENTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>|<@&?\w*>", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9*_`])|\n{2,}|\n(?=[-*] )")
@@ -71,8 +73,25 @@ def _norm_number(token: str) -> str:
 
 
 def numbers_in(text: str) -> set[str]:
+    """Every number, alone and with the unit or multiplier written after it ("4k", "8 GB")."""
     text = _URL.sub(" ", text)
-    return {_norm_number(m) for m in _NUMBER.findall(text)}
+    out: set[str] = set()
+    for value, unit in _NUMBER.findall(text):
+        number = _norm_number(value)
+        out.add(number)
+        if unit:
+            out.add(f"{number}{unit.lower()}")
+    return out
+
+
+def _answer_numbers(text: str) -> set[str]:
+    """As numbers_in, but a number with a unit counts only together with it: "4k" is not "4"."""
+    text = _URL.sub(" ", text)
+    out: set[str] = set()
+    for value, unit in _NUMBER.findall(text):
+        number = _norm_number(value)
+        out.add(f"{number}{unit.lower()}" if unit else number)
+    return out
 
 
 def urls_in(text: str) -> set[str]:
@@ -86,7 +105,7 @@ def unsupported_numbers_and_urls(answer: str, evidence: Sequence[str]) -> tuple[
     joined = "\n".join(evidence)
     ev_numbers = numbers_in(joined)
     ev_urls = urls_in(joined)
-    nums = sorted(n for n in numbers_in(body) if n not in ev_numbers)
+    nums = sorted(n for n in _answer_numbers(body) if n not in ev_numbers)
     urls = sorted(u for u in urls_in(body) if u not in ev_urls and not any(
         e.startswith(u) for e in ev_urls))
     return nums, urls

@@ -168,3 +168,12 @@ def test_prompt_injection_never_leaks_or_mentions(real_pipeline, attack) -> None
 def test_live_market_questions_are_not_covered(make_pipeline, question) -> None:
     answer = make_pipeline(ScriptedLLM("An H100 costs 2 dollars.")).answer(question)
     assert answer.mode == "unknown" and "no live prices" in answer.text
+
+
+def test_a_number_with_another_unit_is_not_supported() -> None:
+    from bot.core.grounding import unsupported_numbers_and_urls
+
+    evidence = ["Llama 3.1 models support a context of 128k tokens (131,072 tokens); Q4 of 8B."]
+    assert unsupported_numbers_and_urls("Llama 3.1 supports 4k tokens [1].", evidence)[0] == ["4k"]
+    assert unsupported_numbers_and_urls("It supports 128K tokens [1].", evidence) == ([], [])
+    assert unsupported_numbers_and_urls("That is 131,072 tokens.", evidence) == ([], [])

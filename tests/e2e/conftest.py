@@ -4,12 +4,12 @@ connected to the fake Discord API. Tests drive it the way Discord users would.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import shutil
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,54 +19,8 @@ import pytest_asyncio
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
-
-from fake_discord import FakeDiscord, FakeInteraction
-
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "fake-token-Zm9vYmFy.must-never-be-logged"
-MEASURED: dict[str, Any] = {}  # shown at the end of the run (terminal summary)
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.lines.append(self.format(record))
-        except Exception:  # noqa: BLE001 - a broken record must not break the run
-            self.lines.append(str(record.msg))
-
-
-@dataclass
-class Desk:
-    """The running bot, its services and the fake Discord it talks to."""
-
-    fake: FakeDiscord
-    bot: Any
-    services: Any
-    settings: Any
-    logs: _Capture
-    calls: list[dict[str, Any]] = field(default_factory=list)  # what the pipeline was asked
-
-    def messages(self, inter: FakeInteraction) -> list[dict[str, Any]]:
-        return [m for m in [inter.original, *inter.followups] if m is not None]
-
-    def finished(self, inter: FakeInteraction) -> bool:
-        """The bot is done with an interaction: votes shown, or an ephemeral sentence sent."""
-        msgs = self.messages(inter)
-        if any(m.get("components") for m in msgs):
-            return True
-        if any(cb["type"] == 4 for cb in inter.callbacks):
-            return True
-        return any(m.get("flags", 0) & 64 for m in inter.followups)
-
-    async def run(self, name: str, options: dict[str, Any] | None = None, *,
-                  user: str = "alice", timeout: float = 120.0) -> FakeInteraction:
-        inter = await self.fake.slash(name, options, user=user)
-        await self.fake.wait_until(lambda: self.finished(inter), timeout=timeout)
-        return inter
+from e2e_support import MEASURED, ROOT, TOKEN, Desk, LogCapture
+from fake_discord import FakeDiscord
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -122,7 +76,7 @@ async def desk(e2e_data: Path, embedder: Any,
     from bot.core.services import build_services
     from bot.discord_app import create_bot
 
-    capture = _Capture()
+    capture = LogCapture()
     capture.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     watched = [logging.getLogger(name) for name in ("discord", "bot")]
     old_levels = [lg.level for lg in watched]
@@ -142,6 +96,9 @@ async def desk(e2e_data: Path, embedder: Any,
     await asyncio.to_thread(_save_seed, request.config, e2e_data)
     await asyncio.to_thread(lambda: services.pipeline)  # load the GGUF once, before the clock
 
+    # REST goes through Route.BASE (the interaction webhooks too). discord.py 2.7's Client opens
+    # its first gateway connection at DiscordWebSocket.DEFAULT_GATEWAY (only AutoShardedClient
+    # asks GET /gateway/bot), then resumes at READY's resume_gateway_url, which the fake sets.
     old_base, old_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     Route.BASE = fake.api_base
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
@@ -155,10 +112,8 @@ async def desk(e2e_data: Path, embedder: Any,
         yield desk
     finally:
         await bot.close()
-        try:
+        with contextlib.suppress(TimeoutError, discord.DiscordException, asyncio.CancelledError):
             await asyncio.wait_for(runner, timeout=10)
-        except (TimeoutError, discord.DiscordException, asyncio.CancelledError):
-            pass
         await fake.stop()
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway
         services.close()

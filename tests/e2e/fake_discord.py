@@ -91,6 +91,7 @@ class FakeDiscord:
             "heidi": _user(snowflake(), "heidi"),
             "ivan": _user(snowflake(), "ivan"),
             "judy": _user(snowflake(), "judy"),
+            "ken": _user(snowflake(), "ken"),
         }
         self.roles = {"alice": [], "bob": [self.admin_role_id], "carol": [self.helper_role_id]}
         self.requests: list[Recorded] = []

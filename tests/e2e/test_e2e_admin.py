@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
 import pytest
-from conftest import Desk
+from e2e_support import Desk
 
 from bot.discord_app.cogs.admin import REINDEX_RUNNING
 from bot.discord_app.errors import NOT_ADMIN
@@ -75,3 +76,13 @@ async def test_kb_shows_what_the_desk_holds_and_runs_on(desk: Desk) -> None:
     text = inter.original["content"]
     assert f"Documents: {stats['documents']}" in text and f"chunks: {stats['chunks']}" in text
     assert "SmolLM2" in text and "Vector store: embedded" in text
+
+
+async def test_modeldesk_sync_publishes_the_commands_globally(desk: Desk) -> None:
+    from bot.discord_app import sync_commands
+
+    count = await asyncio.to_thread(sync_commands, desk.settings)
+    published = {c["name"]: c for c in desk.fake.commands["global"]}
+    assert count == len(published) == 5
+    assert set(published) == {"ask", "cost", "fit", "kb", "reindex"}
+    assert str(published["reindex"]["default_member_permissions"]) == "32"

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from conftest import MEASURED, Desk
+from e2e_support import ANSWER_TIMEOUT, MEASURED, Desk, LagTicker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -16,6 +16,8 @@ SOURCE_LINE = re.compile(r"^\d+\. .+", re.MULTILINE)
 
 async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(desk: Desk) -> None:
     fake = desk.fake
+    ticker = LagTicker().start()
+    beats_before = len(fake.heartbeats)
     inter = await fake.slash(
         "ask", {"question": "How much VRAM does Llama 3.1 8B need at Q4_K_M?"}, user="alice"
     )
@@ -25,7 +27,16 @@ async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(de
     assert inter.callbacks[0]["type"] == 5  # deferred: "ModelDesk is thinking…"
     MEASURED["/ask acknowledgement (s)"] = round(ack, 3)
 
-    await fake.wait_until(lambda: desk.finished(inter), timeout=120)
+    await fake.wait_until(lambda: desk.finished(inter), timeout=ANSWER_TIMEOUT)
+    await ticker.stop()
+    MEASURED["event-loop lag during the first (cold) /ask: max / mean (ms)"] = ticker.describe()
+    assert ticker.worst < 0.1
+    beats = fake.heartbeats[beats_before:]
+    gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
+    MEASURED["heartbeats during the first /ask: count, longest gap (s)"] = (
+        f"{len(beats)}, {max(gaps, default=0):.3f}"
+    )
+    assert gaps and max(gaps) < fake.heartbeat_interval_ms / 1000 + 0.5
     final = inter.original
     assert final is not None and not inter.followups
     content = final["content"]
@@ -57,6 +68,7 @@ async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(de
     rows = await asyncio.to_thread(desk.bot.feedback.rows)
     assert rows[0]["question"].startswith("How much VRAM does Llama 3.1 8B")
     assert rows[0]["sources"] and "total_ms" in rows[0]["timings"]
+    MEASURED["/ask pipeline timings (ms)"] = {k: round(v) for k, v in rows[0]["timings"].items()}
 
 
 def final_at(fake, inter) -> float:  # noqa: ANN001 - a test helper

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Desk
+from e2e_support import Desk
 
 from bot.core.costs import estimate_cost, fit_models, rate, size
 from bot.discord_app.cogs.estimates import quant_choices

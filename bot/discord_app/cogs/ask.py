@@ -11,7 +11,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.answering import History, deliver_interaction, deliver_message, generate
-from bot.discord_app.errors import NO_MENTIONS, PUBLIC_PENDING, user_message
+from bot.discord_app.errors import (
+    APOLOGY,
+    BACKEND_DOWN,
+    NO_MENTIONS,
+    PUBLIC_PENDING,
+    user_message,
+)
 from bot.discord_app.formatting import sanitize, strip_reply_extras
 from bot.discord_app.limits import wait_message
 
@@ -28,6 +34,13 @@ def thread_name(question: str) -> str:
     """A thread title from the question (Discord allows 100 characters)."""
     name = " ".join(sanitize(question).split())
     return (name[:95] + "…") if len(name) > 96 else (name or "ModelDesk answer")
+
+
+def _not_an_answer(text: str) -> bool:
+    """Our own status and error messages are not part of the conversation."""
+    return text in (THINKING, EMPTY_MENTION, BACKEND_DOWN, APOLOGY) or text.startswith(
+        ("Please wait ", "You are number ")
+    )
 
 
 class AskCog(commands.Cog):
@@ -108,7 +121,7 @@ class AskCog(commands.Cog):
             earlier.insert(0, ("user", self._clean(starter.content)))
         merged: History = []
         for role, text in earlier:
-            if not text or text == THINKING:
+            if not text or (role == "assistant" and _not_an_answer(text)):
                 continue
             if merged and merged[-1][0] == role:  # a long answer sent as several messages
                 merged[-1] = (role, merged[-1][1] + "\n\n" + text)
@@ -123,8 +136,10 @@ class AskCog(commands.Cog):
             return
         question = self._clean(message.content)
         if not question:
-            await message.reply(EMPTY_MENTION, mention_author=False, allowed_mentions=NO_MENTIONS)
-            return
+            if self.bot.user is not None and self.bot.user.id in message.raw_mentions:
+                await message.reply(EMPTY_MENTION, mention_author=False,
+                                    allowed_mentions=NO_MENTIONS)
+            return  # e.g. only an image in the thread: nothing to answer
         user_id = message.author.id
         wait = self.bot.cooldowns.hit(user_id)
         if wait:
@@ -144,11 +159,10 @@ class AskCog(commands.Cog):
                 thread = await message.create_thread(
                     name=thread_name(question), auto_archive_duration=1440
                 )
-            placeholder = await thread.send(THINKING, allowed_mentions=NO_MENTIONS)
+            placeholder = pending = await thread.send(THINKING, allowed_mentions=NO_MENTIONS)
 
             async def edit(text: str) -> None:
-                assert placeholder is not None
-                await placeholder.edit(content=text, allowed_mentions=NO_MENTIONS)
+                await pending.edit(content=text, allowed_mentions=NO_MENTIONS)
 
             answer = await generate(self.bot, question, history, edit)
             await deliver_message(self.bot, placeholder, answer)
