@@ -114,21 +114,18 @@ class Console:
 
     def ask(self, question: str) -> None:
         pipeline = self.services.pipeline
-        shown = {"n": 0}
+        shown = {"text": ""}
 
         def on_partial(text: str) -> None:
-            self.write(text[shown["n"]:])
-            shown["n"] = len(text)
+            if text.startswith(shown["text"]):
+                self.write(text[len(shown["text"]):])
+                shown["text"] = text
 
         answer = pipeline.answer(question, history=self.history, on_partial=on_partial)
-        if shown["n"] and answer.text.startswith(answer.text[: shown["n"]]) and (
-            answer.mode == "generated"
-        ):
-            self.write(answer.text[shown["n"]:])
-        else:
-            if shown["n"]:
-                self.write("\n\n")
-            self.write(answer.text)
+        if answer.text.startswith(shown["text"]):
+            self.write(answer.text[len(shown["text"]):])
+        else:  # the streamed text did not survive the check: show the final answer instead
+            self.write("\n\n[replaced by the checked answer]\n" + answer.text)
         self.write(f"\n\n({MODE_LABEL[answer.mode]}; {answer.timings.get('total_ms', 0):.0f} ms)\n")
         if answer.citations:
             self.write("Sources:\n" + format_sources(answer) + "\n")

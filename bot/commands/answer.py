@@ -15,22 +15,22 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     services = build_services(settings)
     stream = not args.json and sys.stdout.isatty()
-    shown = {"n": 0}
+    shown = {"text": ""}
 
     def on_partial(text: str) -> None:
-        sys.stdout.write(text[shown["n"]:])
-        sys.stdout.flush()
-        shown["n"] = len(text)
+        if text.startswith(shown["text"]):
+            sys.stdout.write(text[len(shown["text"]):])
+            sys.stdout.flush()
+            shown["text"] = text
 
     answer = services.pipeline.answer(args.question, on_partial=on_partial if stream else None)
     if args.json:
         sys.stdout.write(json.dumps(answer.to_dict()) + "\n")
         return 0
-    if shown["n"]:
-        sys.stdout.write("\r\033[K" if answer.mode != "generated" else "")
-    sys.stdout.write(("\n" if shown["n"] and answer.mode != "generated" else "")
-                     + (answer.text if not shown["n"] or answer.mode != "generated"
-                        else answer.text[shown["n"]:]) + "\n")
+    if answer.text.startswith(shown["text"]):
+        sys.stdout.write(answer.text[len(shown["text"]):] + "\n")
+    else:  # what streamed did not survive the check: print the checked answer
+        sys.stdout.write("\n\n" + answer.text + "\n")
     sys.stdout.write(f"({MODE_LABEL[answer.mode]}; {answer.timings.get('total_ms', 0):.0f} ms, "
                      f"{answer.model})\n")
     if answer.citations:

@@ -106,7 +106,7 @@ def test_partial_text_is_only_verified_sentences(make_pipeline) -> None:
     )
     seen: list[str] = []
     answer = make_pipeline(llm).answer("can a .pt file run code?", on_partial=seen.append)
-    assert seen and seen[-1] == answer.text
+    assert seen and answer.text.startswith(seen[-1])  # the stream is what the answer starts with
     assert all("cheese" not in s for s in seen)
 
 
