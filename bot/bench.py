@@ -69,7 +69,7 @@ def bench_retrieval(services: Any, questions: list[str], k: int) -> dict[str, fl
 def bench_generation(pipeline: Any, question: str, runs: int = 3) -> dict[str, float]:
     """Our backend's decode speed against raw llama-cpp-python on the same prompt and settings."""
     llm = pipeline.llm
-    raw_llama = getattr(llm, "_llm", None)
+    exclusive = getattr(llm, "exclusive", None)  # only the in-process backend has a raw model
     evidence, _vecs, ranked = pipeline._select_evidence(
         question, pipeline.retriever.search(question, k=pipeline.settings.top_k))
     messages = pipeline._messages(question, [], evidence, ranked)
@@ -88,8 +88,8 @@ def bench_generation(pipeline: Any, question: str, runs: int = 3) -> dict[str, f
 
     ours, raw = [], []
     for _ in range(runs):
-        if raw_llama is not None:
-            with llm._lock:  # the same model instance, used directly
+        if exclusive is not None:
+            with exclusive() as raw_llama:  # the same model instance, used directly
                 seconds, count = timed(
                     c for c in raw_llama.create_chat_completion(messages=messages, stream=True,
                                                                 **kwargs)

@@ -91,4 +91,4 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         env_file: the `.env` file to read; None reads the environment only.
         **overrides: values that win over both, as tests use them.
     """
-    return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg,arg-type]

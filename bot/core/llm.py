@@ -14,6 +14,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -172,6 +173,19 @@ class LlamaCppBackend:
     def busy(self) -> bool:
         """Whether a generation runs right now."""
         return self._running
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Any]:
+        """Hold the model for direct use (benchmarks), waiting for its turn in the queue.
+
+        Yields:
+            The underlying `llama_cpp.Llama` instance.
+        """
+        self._acquire()
+        try:
+            yield self._llm
+        finally:
+            self._release()
 
     def _acquire(self) -> None:
         with self._state_lock:

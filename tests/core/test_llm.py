@@ -142,6 +142,23 @@ def test_waiting_callers_are_served_first_come_first_served(llama: LlamaCppBacke
     assert llama.queue_depth == 0 and not llama.busy
 
 
+@pytest.mark.slow
+def test_exclusive_use_waits_its_turn_and_holds_the_queue(llama: LlamaCppBackend) -> None:
+    done: list[str] = []
+    with llama.exclusive() as raw:
+        assert raw.n_ctx() == llama.n_ctx
+        thread = threading.Thread(
+            target=lambda: done.append(llama.complete_chat(QUESTION, max_tokens=2, temperature=0))
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while llama.queue_depth < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert llama.queue_depth == 1 and not done  # the caller waits while the model is held
+    thread.join(60)
+    assert done and done[0]
+
+
 def test_missing_model_path_names_the_path_and_the_setting(tmp_path: Path) -> None:
     missing = tmp_path / "nope" / "model.gguf"
     with pytest.raises(ModelDeskError) as err:
