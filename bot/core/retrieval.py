@@ -31,8 +31,23 @@ _STOP = frozenset(
     "a an and are as at be but by can do does for from how i if in is it its me my of on or "
     "so that the this to was what when where which who why will with you your vs".split()
 )
-# Follow-ups like "and at 8-bit?" need the thread's previous question to mean anything.
+# Follow-ups like "and at 8-bit?" need the thread's previous question to mean anything; a new
+# question in the same thread ("a recipe for banana bread?") must not borrow its subject.
 _FOLLOW_UP_WORDS = 12
+_FOLLOW_UP_START = re.compile(
+    r"^(and|or|but|also|so|then|what about|how about|same|ok(ay)?|at|with|in|on|for|vs|"
+    r"versus|compared|instead)\b", re.IGNORECASE)
+_FOLLOW_UP_REF = re.compile(r"\b(it|its|that|this|these|those|they|them|one|ones)\b",
+                            re.IGNORECASE)
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """Short, and either starts like a continuation or points back at something."""
+    words = question.split()
+    if len(words) >= _FOLLOW_UP_WORDS:
+        return False
+    return (len(words) <= 3 or bool(_FOLLOW_UP_START.match(question))
+            or bool(_FOLLOW_UP_REF.search(question)))
 
 
 def tokenize(text: str) -> list[str]:
@@ -151,7 +166,7 @@ class Retriever:
         if k < 1 or k > 50:
             raise InvalidInput(f"k must be between 1 and 50, not {k}.")
         query = question[:MAX_QUESTION_CHARS]
-        if history and len(query.split()) < _FOLLOW_UP_WORDS:
+        if history and looks_like_follow_up(query):
             previous = [text for role, text in history if role == "user"]
             if previous:
                 query = f"{previous[-1][:500]} {query}"

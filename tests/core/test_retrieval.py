@@ -50,3 +50,22 @@ def test_empty_question_is_refused(indexed, question) -> None:
 def test_odd_and_huge_input_does_not_break(indexed) -> None:
     assert indexed.retriever.search("🦙" * 50 + " \u202e\u0000 zalgo t̷̛̀e̶x̸t", k=2)
     assert len(indexed.retriever.search("pickle " * 20000, k=2)) == 2
+
+
+@pytest.mark.parametrize(("question", "follow_up"), [
+    ("and at 8-bit?", True), ("what about Q8_0", True), ("is it safe?", True), ("8-bit?", True),
+    ("what is a good recipe for banana bread?", False),
+    ("how much vram does llama 3.1 8b need at q4_k_m", False),
+])
+def test_follow_up_detection(question, follow_up) -> None:
+    from bot.core.retrieval import looks_like_follow_up
+
+    assert looks_like_follow_up(question) is follow_up
+
+
+def test_a_new_topic_in_a_thread_does_not_borrow_the_old_subject(indexed) -> None:
+    history = [("user", "is a .pt file safe to load?"), ("assistant", "No [1].")]
+    alone = indexed.retriever.search("what is a good recipe for banana bread?", k=1)[0]
+    threaded = indexed.retriever.search("what is a good recipe for banana bread?", k=1,
+                                        history=history)[0]
+    assert threaded.score == alone.score < 0.3

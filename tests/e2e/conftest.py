@@ -84,7 +84,7 @@ async def desk(e2e_data: Path, embedder: Any,
         lg.addHandler(capture)
         lg.setLevel(logging.DEBUG)
 
-    fake = FakeDiscord(heartbeat_interval_ms=1000)
+    fake = FakeDiscord(heartbeat_interval_ms=250)  # several beats even in a 1 s answer
     await fake.start()
     settings = load_settings(
         None, knowledge_dir=ROOT / "knowledge", data_dir=e2e_data, discord_token=TOKEN,
