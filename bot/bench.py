@@ -150,6 +150,8 @@ async def _load(settings: Settings, services: Any, questions: list[str], users: 
     from bot.discord_app.answering import generate
     from bot.discord_app.client import ModelDeskBot
 
+    # Voice support warnings from discord.py say nothing about this measurement.
+    logging.getLogger("discord.client").setLevel(logging.ERROR)
     bot = ModelDeskBot(settings.model_copy(update={"queue_max": max(users, 1)}), services)
     lags: list[float] = []
     stop = asyncio.Event()

@@ -123,6 +123,7 @@ class Retriever:
         self._pos: dict[str, int] = {}
         self._bm25: _BM25 | None = None
         self._vecs = np.zeros((0, 1), dtype=np.float32)
+        self._coll: Any = None
 
     def _refresh(self) -> None:
         """Reload the lexical side when the manifest changed (checked at most every TTL)."""
@@ -136,6 +137,7 @@ class Retriever:
             stamp = f"{manifest['collection']}|{manifest.get('updated_at')}"
             if stamp != self._stamp:
                 self.index.forget_collection()
+                self._coll = self.index.collection()
                 rows = self.index.all_chunks()
                 self._ids = [r[0] for r in rows]
                 self._texts = [r[1] for r in rows]
@@ -192,16 +194,16 @@ class Retriever:
                 ) from exc2
 
     def _rank(self, query: str, vector: list[float], k: int) -> list[Chunk]:
-        coll = self.index.collection()
+        # The live collection was resolved by _refresh (at most every TTL): no manifest read here.
         n = min(self.candidates, max(1, len(self._ids)))
-        res = coll.query(query_embeddings=[vector], n_results=n,
-                         include=["documents", "metadatas", "distances"])
+        # Texts and metadata are already in memory; ask Chroma for ids and distances only.
+        res = self._coll.query(query_embeddings=[vector], n_results=n, include=["distances"])
         cos: dict[str, float] = {
             cid: 1.0 - float(d) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
         }
         bm25 = self._bm25.scores(query) if self._bm25 else []
         top_lex = max(bm25) if bm25 else 0.0
-        candidates = set(cos)
+        candidates = {cid for cid in cos if cid in self._pos}
         if top_lex > 0:
             best_lex = sorted(range(len(bm25)), key=bm25.__getitem__, reverse=True)[:10]
             candidates.update(self._ids[i] for i in best_lex if bm25[i] > 0)
