@@ -208,7 +208,7 @@ def run_bench(settings: Settings, *, questions_file: Path | None = None, answers
     out.update(bench_answers(pipeline, qs[1:] + qs[:1], answers, step))
     out["peak_rss_mb"] = peak_rss_mb()
     step("8 users at once")
-    out.update(asyncio.run(_load(settings, services, qs[3:], users)))
+    out.update(asyncio.run(_load(settings, services, qs[3:] or qs, users)))
     out["bench_s"] = round(time.perf_counter() - started, 1)
     return out
 

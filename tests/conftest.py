@@ -62,8 +62,8 @@ def local_llm():
 def indexed_settings(tmp_path_factory):
     """Settings over a session-wide copy of the fixture knowledge base, already indexed."""
     from bot.config import load_settings
-    from bot.core.services import build_services
     from bot.core.embeddings import get_embedder
+    from bot.core.services import build_services
 
     root = tmp_path_factory.mktemp("indexed")
     shutil.copytree(FIXTURE_KB, root / "knowledge")

@@ -103,3 +103,24 @@ def test_stream_survives_a_server_restart(
     assert len(pieces) > 1
     assert "Paris" in "".join(pieces)
     backend.close()
+
+
+def test_ask_streams_through_llm_base_url(
+    start_server: Callable[[int], subprocess.Popen[bytes]], indexed_settings, embedder,
+) -> None:
+    """The whole answer pipeline with the model behind an OpenAI-compatible server."""
+    from bot.core.services import build_services
+
+    port = _free_port()
+    start_server(port)
+    settings = indexed_settings.model_copy(
+        update={"llm_base_url": f"http://127.0.0.1:{port}/v1", "llm_model": "smollm2"})
+    services = build_services(settings, embedder=embedder)
+    assert services.pipeline.backend_name == "OpenAICompatibleBackend"
+    partials: list[str] = []
+    answer = services.pipeline.answer("Can loading a .pt checkpoint run code?",
+                                      on_partial=partials.append)
+    assert answer.mode in ("generated", "extractive") and answer.model == "smollm2"
+    assert answer.citations[0].file == "security/pickle.md"
+    assert answer.timings["first_token_ms"] > 0
+    assert all(answer.text.startswith(p) for p in partials)
