@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 _TOKEN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _STOP = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "so", "that", "the", "this", "to", "was", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your", "vs"]
+    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from",
+     "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "so", "that",
+     "the", "this", "to", "was", "what", "when", "where", "which", "who", "why", "will", "with",
+     "you", "your", "vs"]
 )
 # Follow-ups like "and at 8-bit?" need the thread's previous question to mean anything; a new
 # question in the same thread ("a recipe for banana bread?") must not borrow its subject.
