@@ -114,7 +114,27 @@ def _check_model_file(path: Path) -> None:
         raise ModelDeskError(msg)
 
 
-class LlamaCppBackend:
+class _CompletesFromStream:
+    """`complete_chat` for any backend that has `stream_chat`."""
+
+    def complete_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> str:
+        """Return the whole reply; see :meth:`stream_chat`."""
+        return "".join(
+            self.stream_chat(  # type: ignore[attr-defined]
+                messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stop
+            )
+        )
+
+
+class LlamaCppBackend(_CompletesFromStream):
     """A GGUF model run in this process by llama-cpp-python, one generation at a time.
 
     Load it once and keep the instance: loading reads the whole model file.
@@ -253,22 +273,6 @@ class LlamaCppBackend:
         finally:
             self._release()
 
-    def complete_chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float = 0.9,
-        stop: list[str] | None = None,
-    ) -> str:
-        """Return the whole reply; see :meth:`stream_chat`."""
-        return "".join(
-            self.stream_chat(
-                messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stop
-            )
-        )
-
     def ping(self) -> bool:
         """The model is in memory, so it is always reachable."""
         return True
@@ -282,7 +286,7 @@ class LlamaCppBackend:
             self._release()
 
 
-class OpenAICompatibleBackend:
+class OpenAICompatibleBackend(_CompletesFromStream):
     """A model behind an OpenAI-compatible chat API: llama.cpp server, vLLM, Ollama, ..."""
 
     def __init__(self, base_url: str, *, model: str, api_key: str | None, timeout_s: float) -> None:
@@ -361,22 +365,6 @@ class OpenAICompatibleBackend:
         except httpx.HTTPError as exc:
             log.error("Request to %s failed: %s: %s", url, type(exc).__name__, exc)
             raise BackendUnavailable(UNAVAILABLE) from exc
-
-    def complete_chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float = 0.9,
-        stop: list[str] | None = None,
-    ) -> str:
-        """Return the whole reply; see :meth:`stream_chat`."""
-        return "".join(
-            self.stream_chat(
-                messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stop
-            )
-        )
 
     def ping(self) -> bool:
         """Whether the server answers `GET /v1/models`; the reason is logged when it does not."""
