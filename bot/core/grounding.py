@@ -26,7 +26,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:\s?(k|m|b|t|gb|gib|mb|mib|t
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _MENTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>|<@&?\w*>", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9*_`])|\n{2,}|\n(?=[-*] )")
-_ABBREV = re.compile(r"\b(e\.g|i\.e|vs|etc|approx|incl|Mr|Dr|No)\.$", re.IGNORECASE)
+_ABBREV = re.compile(r"\b(e\.g|i\.e|vs|etc|approx|incl|Mr|Dr|Fig)\.$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+_REPO_REF = re.compile(r"^([\w.-]+)/([\w.-]+)\s*:\s*(\S+)$")
+
+
+def source_link(source: str) -> str:
+    """A source as a link: URLs as they are, "owner/repo : path" as its GitHub address."""
+    m = _REPO_REF.match(source.strip())
+    if m and not source.startswith("http"):
+        owner, repo, path = m.groups()
+        return f"https://github.com/{owner}/{repo}/blob/HEAD/{path.lstrip('/')}"
+    return source.strip()
 
 AnswerMode = Literal["generated", "extractive", "unknown"]
 
@@ -24,8 +36,8 @@ class Chunk:
 
     @property
     def source(self) -> str:
-        """The first source URL or reference of the document, or its file."""
-        return self.sources[0] if self.sources else self.file
+        """The document's first source as a link, or its file when it names none."""
+        return source_link(self.sources[0]) if self.sources else self.file
 
 
 @dataclass(frozen=True)
