@@ -72,25 +72,22 @@ def _norm_number(token: str) -> str:
     return token
 
 
-def numbers_in(text: str) -> set[str]:
-    """Every number, alone and with the unit or multiplier written after it ("4k", "8 GB")."""
+def numbers_in(text: str, *, claims: bool = False) -> set[str]:
+    """Every number with the unit or multiplier written after it ("4k", "8 GB").
+
+    Args:
+        text: the text to read.
+        claims: read as an answer's claims: a number with a unit counts only together with it
+            ("4k" is not "4"). Otherwise, as evidence, each number also counts on its own.
+    """
     text = _URL.sub(" ", text)
     out: set[str] = set()
     for value, unit in _NUMBER.findall(text):
         number = _norm_number(value)
-        out.add(number)
         if unit:
             out.add(f"{number}{unit.lower()}")
-    return out
-
-
-def _answer_numbers(text: str) -> set[str]:
-    """As numbers_in, but a number with a unit counts only together with it: "4k" is not "4"."""
-    text = _URL.sub(" ", text)
-    out: set[str] = set()
-    for value, unit in _NUMBER.findall(text):
-        number = _norm_number(value)
-        out.add(f"{number}{unit.lower()}" if unit else number)
+        if not (claims and unit):
+            out.add(number)
     return out
 
 
@@ -105,7 +102,7 @@ def unsupported_numbers_and_urls(answer: str, evidence: Sequence[str]) -> tuple[
     joined = "\n".join(evidence)
     ev_numbers = numbers_in(joined)
     ev_urls = urls_in(joined)
-    nums = sorted(n for n in _answer_numbers(body) if n not in ev_numbers)
+    nums = sorted(n for n in numbers_in(body, claims=True) if n not in ev_numbers)
     urls = sorted(u for u in urls_in(body) if u not in ev_urls and not any(
         e.startswith(u) for e in ev_urls))
     return nums, urls
