@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
@@ -239,10 +238,7 @@ class KnowledgeIndex:
         docs = {d.path: d for d in loaded.documents}
         old = None if full else self.read_manifest()
         if old is not None:
-            try:
-                self.check_compatible(old)
-            except IndexNotReady:
-                raise
+            self.check_compatible(old)  # another embedding model: refuse, say to run --full
             if old.get("chunk_size") != self.settings.chunk_size:
                 old = None  # chunking changed: everything must be rebuilt
         if old is None:
@@ -361,6 +357,3 @@ class KnowledgeIndex:
         return list(zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"],
                         strict=True))
 
-
-def manifest_exists(data_dir: Path) -> bool:
-    return (data_dir / "manifest.json").exists()
