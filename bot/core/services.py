@@ -30,15 +30,21 @@ class Services:
         self.retriever = Retriever(self.index, self.embedder)
         self._llm = llm
         self._lock = threading.Lock()
+        self._pipeline: AnswerPipeline | None = None
 
-    @cached_property
+    @property
     def pipeline(self) -> AnswerPipeline:
-        from bot.core.answer import AnswerPipeline
-        from bot.core.llm import build_backend
+        """The answer pipeline; the model loads once, even when worker threads ask at once."""
+        if self._pipeline is None:
+            with self._lock:
+                if self._pipeline is None:
+                    from bot.core.answer import AnswerPipeline
+                    from bot.core.llm import build_backend
 
-        with self._lock:
-            llm = self._llm or build_backend(self.settings)
-            return AnswerPipeline(self.retriever, llm, self.embedder, self.settings)
+                    llm = self._llm or build_backend(self.settings)
+                    self._pipeline = AnswerPipeline(self.retriever, llm, self.embedder,
+                                                    self.settings)
+        return self._pipeline
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -47,8 +53,8 @@ class Services:
         return Catalog.load(self.settings.knowledge_dir / "data")
 
     def close(self) -> None:
-        if "pipeline" in self.__dict__:
-            self.pipeline.close()
+        if self._pipeline is not None:
+            self._pipeline.close()
 
 
 def build_services(settings: Settings, **kwargs: Any) -> Services:
