@@ -6,7 +6,7 @@ import logging
 import shlex
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Settings
 from bot.core.errors import ModelDeskError
@@ -36,6 +36,28 @@ def format_sources(answer: Answer) -> str:
     for c in answer.citations:
         lines.append(f"  [{c.number}] {c.title} — {c.heading}  <{c.url}>")
     return "\n".join(lines)
+
+
+def stream_answer(pipeline: Any, question: str, write: Callable[[str], None], *,
+                  history: list[tuple[str, str]] | None = None, stream: bool = True) -> Answer:
+    """Answer a question, writing verified text as it comes, then the mode line and sources."""
+    shown = {"text": ""}
+
+    def on_partial(text: str) -> None:
+        if text.startswith(shown["text"]):
+            write(text[len(shown["text"]):])
+            shown["text"] = text
+
+    answer = pipeline.answer(question, history=history, on_partial=on_partial if stream else None)
+    if answer.text.startswith(shown["text"]):
+        write(answer.text[len(shown["text"]):])
+    else:  # the streamed text did not survive the check: show the final answer instead
+        write("\n\n[replaced by the checked answer]\n" + answer.text)
+    write(f"\n\n({MODE_LABEL[answer.mode]}; {answer.timings.get('total_ms', 0):.0f} ms, "
+          f"{answer.model})\n")
+    if answer.citations:
+        write("Sources:\n" + format_sources(answer) + "\n")
+    return answer
 
 
 class Console:
@@ -113,22 +135,8 @@ class Console:
             self.write(f"    {body[:280]}{'…' if len(body) > 280 else ''}\n    <{c.source}>\n")
 
     def ask(self, question: str) -> None:
-        pipeline = self.services.pipeline
-        shown = {"text": ""}
-
-        def on_partial(text: str) -> None:
-            if text.startswith(shown["text"]):
-                self.write(text[len(shown["text"]):])
-                shown["text"] = text
-
-        answer = pipeline.answer(question, history=self.history, on_partial=on_partial)
-        if answer.text.startswith(shown["text"]):
-            self.write(answer.text[len(shown["text"]):])
-        else:  # the streamed text did not survive the check: show the final answer instead
-            self.write("\n\n[replaced by the checked answer]\n" + answer.text)
-        self.write(f"\n\n({MODE_LABEL[answer.mode]}; {answer.timings.get('total_ms', 0):.0f} ms)\n")
-        if answer.citations:
-            self.write("Sources:\n" + format_sources(answer) + "\n")
+        answer = stream_answer(self.services.pipeline, question, self.write,
+                               history=self.history)
         self.history.extend([("user", question), ("assistant", answer.text)])
         self.history = self.history[-2 * self.settings.history_turns :]
 

@@ -10,31 +10,20 @@ from bot.config import Settings
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import MODE_LABEL, format_sources
+    from bot.console import stream_answer
     from bot.core.services import build_services
 
     services = build_services(settings)
-    stream = not args.json and sys.stdout.isatty()
-    shown = {"text": ""}
-
-    def on_partial(text: str) -> None:
-        if text.startswith(shown["text"]):
-            sys.stdout.write(text[len(shown["text"]):])
-            sys.stdout.flush()
-            shown["text"] = text
-
-    answer = services.pipeline.answer(args.question, on_partial=on_partial if stream else None)
     if args.json:
+        answer = services.pipeline.answer(args.question)
         sys.stdout.write(json.dumps(answer.to_dict()) + "\n")
         return 0
-    if answer.text.startswith(shown["text"]):
-        sys.stdout.write(answer.text[len(shown["text"]):] + "\n")
-    else:  # what streamed did not survive the check: print the checked answer
-        sys.stdout.write("\n\n" + answer.text + "\n")
-    sys.stdout.write(f"({MODE_LABEL[answer.mode]}; {answer.timings.get('total_ms', 0):.0f} ms, "
-                     f"{answer.model})\n")
-    if answer.citations:
-        sys.stdout.write("Sources:\n" + format_sources(answer) + "\n")
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    stream_answer(services.pipeline, args.question, write, stream=sys.stdout.isatty())
     return 0
 
 
