@@ -36,6 +36,7 @@ _STOP = frozenset(
 # Follow-ups like "and at 8-bit?" need the thread's previous question to mean anything; a new
 # question in the same thread ("a recipe for banana bread?") must not borrow its subject.
 _FOLLOW_UP_WORDS = 12
+_ATTEMPTS = 4
 _FOLLOW_UP_START = re.compile(
     r"^(and|or|but|also|so|then|what about|how about|same|ok(ay)?|at|with|in|on|for|vs|"
     r"versus|compared|instead)\b", re.IGNORECASE)
@@ -174,26 +175,25 @@ class Retriever:
             previous = [text for role, text in history if role == "user"]
             if previous:
                 query = f"{previous[-1][:500]} {query}"
-        self._refresh()
         vector = self.embedder.embed_one(query)
-        try:
-            return self._rank(query, vector, k)
-        except IndexNotReady:
-            raise
-        except Exception as exc:
-            # Another process may have swapped the collection: reload once, then give up.
-            log.info("retrying the query after %s", exc)
-            self._stamp = None
-            self._checked_at = 0.0
+        for attempt in range(_ATTEMPTS):
             try:
                 self._refresh()
                 return self._rank(query, vector, k)
-            except IndexNotReady:
-                raise
-            except Exception as exc2:
-                raise BackendUnavailable(
-                    "The knowledge store is unavailable right now; try again shortly."
-                ) from exc2
+            except Exception as exc:
+                # Another process may have swapped (and dropped) the collection, perhaps more
+                # than once in a row: re-read the manifest and try again before giving up.
+                if attempt == _ATTEMPTS - 1:
+                    if isinstance(exc, IndexNotReady):
+                        raise
+                    raise BackendUnavailable(
+                        "The knowledge store is unavailable right now; try again shortly."
+                    ) from exc
+                log.info("retrying the query after %s", exc)
+                self._stamp = None
+                self._checked_at = 0.0
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _rank(self, query: str, vector: list[float], k: int) -> list[Chunk]:
         # The live collection was resolved by _refresh (at most every TTL): no manifest read here.
