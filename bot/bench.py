@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.core.desk import Desk
 from bot.core.evaluation import load_questions, percentile
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,7 @@ def bench_retrieval(services: Any, questions: list[str], k: int) -> dict[str, fl
 def bench_generation(pipeline: Any, question: str, runs: int = 3) -> dict[str, float]:
     """Our backend's decode speed against raw llama-cpp-python on the same prompt and settings."""
     llm = pipeline.llm
-    exclusive = getattr(llm, "exclusive", None)  # only the in-process backend has a raw model
-    evidence, _vecs, ranked = pipeline._select_evidence(
-        question, pipeline.retriever.search(question, k=pipeline.settings.top_k))
-    messages = pipeline._messages(question, [], evidence, ranked)
+    messages = pipeline.prompt_for(question)
     n_tokens = 96
     kwargs = {"max_tokens": n_tokens, "temperature": 0.0, "top_p": 1.0}
 
@@ -88,14 +86,14 @@ def bench_generation(pipeline: Any, question: str, runs: int = 3) -> dict[str, f
 
     ours, raw = [], []
     for _ in range(runs):
-        if exclusive is not None:
-            with exclusive() as raw_llama:  # the same model instance, used directly
+        with llm.exclusive() as raw_llama:  # the same model instance, used directly
+            if raw_llama is not None:  # only the in-process backend has a raw model
                 seconds, count = timed(
                     c for c in raw_llama.create_chat_completion(messages=messages, stream=True,
                                                                 **kwargs)
                     if c["choices"][0]["delta"].get("content"))
-            if count > 1:
-                raw.append(seconds / (count - 1))
+                if count > 1:
+                    raw.append(seconds / (count - 1))
         seconds, count = timed(llm.stream_chat(messages, **kwargs))
         if count > 1:
             ours.append(seconds / (count - 1))
@@ -144,7 +142,7 @@ def bench_reindex(settings: Settings, embedder: Any) -> dict[str, float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-async def _load(settings: Settings, services: Any, questions: list[str], users: int
+async def _load(settings: Settings, desk: Desk, questions: list[str], users: int
                 ) -> dict[str, float]:
     """`users` people ask at once through the Discord adapter's answer path; the loop's lag."""
     from bot.discord_app.answering import generate
@@ -152,7 +150,7 @@ async def _load(settings: Settings, services: Any, questions: list[str], users: 
 
     # Voice support warnings from discord.py say nothing about this measurement.
     logging.getLogger("discord.client").setLevel(logging.ERROR)
-    bot = ModelDeskBot(settings.model_copy(update={"queue_max": max(users, 1)}), services)
+    bot = ModelDeskBot(settings.model_copy(update={"queue_max": max(users, 1)}), desk)
     lags: list[float] = []
     stop = asyncio.Event()
 
@@ -187,10 +185,9 @@ def peak_rss_mb() -> float:
 def run_bench(settings: Settings, *, questions_file: Path | None = None, answers: int = 12,
               users: int = 8, step: Step = lambda _: None) -> dict[str, Any]:
     """Measure everything; returns the figures by key."""
-    from bot.core.services import build_services
-
     started = time.perf_counter()
-    services = build_services(settings)
+    desk = Desk.build(settings)
+    services = desk.services
     qs = _questions(settings, questions_file)
     out: dict[str, Any] = {}
     step("reindex")
@@ -208,7 +205,8 @@ def run_bench(settings: Settings, *, questions_file: Path | None = None, answers
     out.update(bench_answers(pipeline, qs[1:] + qs[:1], answers, step))
     out["peak_rss_mb"] = peak_rss_mb()
     step("8 users at once")
-    out.update(asyncio.run(_load(settings, services, qs[3:] or qs, users)))
+    out.update(asyncio.run(_load(settings, desk, qs[3:] or qs, users)))
+    desk.close()
     out["bench_s"] = round(time.perf_counter() - started, 1)
     return out
 

@@ -54,6 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(error: ModelDeskError) -> str:
+    from bot.core.errors import user_message
+    from bot.core.text import neutralize_mentions
+
+    return neutralize_mentions(user_message(error))
+
+
+def configure_logging(level: str) -> None:
+    """Log at LOG_LEVEL (a name such as INFO or DEBUG) to stderr; an unknown name means INFO."""
+    value = logging.getLevelName(str(level).upper())
+    logging.basicConfig(
+        level=value if isinstance(value, int) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -65,18 +82,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from bot.config import load_settings
 
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     try:
         settings = load_settings(args.env_file if os.path.exists(args.env_file) else None)
+    except Exception as exc:  # noqa: BLE001 - a bad setting is the user's to fix, in one line
+        sys.stderr.write(f"modeldesk: invalid settings: {str(exc).splitlines()[0]}\n")
+        return 2
+    configure_logging("DEBUG" if args.verbose else settings.log_level)
+    try:
         return int(args.func(args, settings) or 0)
     except InvalidInput as exc:
-        sys.stderr.write(f"modeldesk: {exc}\n")
+        sys.stderr.write(f"modeldesk: {_say(exc)}\n")
         return 2
     except ModelDeskError as exc:
-        sys.stderr.write(f"modeldesk: {exc}\n")
+        sys.stderr.write(f"modeldesk: {_say(exc)}\n")
         return 1
     except KeyboardInterrupt:
         return 130

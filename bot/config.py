@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     llm_top_p: float = 0.9
     llm_timeout_s: float = 60.0
 
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
 
     @field_validator("admin_role_ids", mode="before")
     @classmethod

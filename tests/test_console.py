@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 from bot.console import Console
+from bot.core.desk import Desk
 from bot.core.services import build_services
 
 
 def _run(settings, services, lines: str) -> str:
     out = io.StringIO()
-    Console(settings, stdin=io.StringIO(lines), stdout=out, services=services).run()
+    Console(settings, stdin=io.StringIO(lines), stdout=out, desk=Desk(services)).run()
     return out.getvalue()
 
 

@@ -11,19 +11,20 @@ from bot.config import Settings
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import stream_answer
-    from bot.core.services import build_services
+    from bot.core.desk import Desk
 
-    services = build_services(settings)
-    if args.json:
-        answer = services.pipeline.answer(args.question)
-        sys.stdout.write(json.dumps(answer.to_dict()) + "\n")
-        return 0
+    with Desk.build(settings) as desk:
+        if args.json:
+            answer = desk.ask(args.question, subject=args.about)
+            sys.stdout.write(json.dumps(answer.to_dict()) + "\n")
+            return 0
 
-    def write(text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        def write(text: str) -> None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
 
-    stream_answer(services.pipeline, args.question, write, stream=sys.stdout.isatty())
+        stream_answer(desk, args.question, write, subject=args.about,
+                      stream=sys.stdout.isatty())
     return 0
 
 
@@ -32,5 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        description="Answer a question from the knowledge base with the local "
                        "model; every sentence is checked against the sources.")
     p.add_argument("question")
+    p.add_argument("--about", metavar="SUBJECT",
+                   help="what the conversation is about, e.g. a model name (for 'it')")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
     p.set_defaults(func=cmd_ask)

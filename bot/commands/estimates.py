@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.core.catalog import Catalog, Hardware, Model
-from bot.core.costs import DEFAULT_USD_PER_KWH, estimate_cost, fit_models, format_cost, format_fit
+from bot.core.catalog import Hardware, Model
+from bot.core.costs import DEFAULT_USD_PER_KWH
+from bot.core.desk import DEFAULT_CONTEXT, DEFAULT_QUANT, Desk
+from bot.render.estimates import format_cost, format_fit
 from bot.core.errors import InvalidInput, ModelDeskError
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,10 @@ def register(subparsers: Any) -> None:
         "--kv-heads --head-dim.",
     )
     cost.add_argument("model", nargs="?", help='catalog model, e.g. "llama-3.1-8b"')
-    cost.add_argument("--quant", default="Q4_K_M", help="llama.cpp quantization (default Q4_K_M)")
-    cost.add_argument("--context", type=int, default=8192, help="context tokens (default 8192)")
+    cost.add_argument("--quant", default=DEFAULT_QUANT,
+                      help=f"llama.cpp quantization (default {DEFAULT_QUANT})")
+    cost.add_argument("--context", type=int, default=DEFAULT_CONTEXT,
+                      help=f"context tokens (default {DEFAULT_CONTEXT})")
     cost.add_argument("--hardware", help='catalog hardware, e.g. "rtx-3060-12gb"')
     cost.add_argument("--kv-type", default="f16", help="KV cache type: f16, q8_0, q4_0")
     cost.add_argument("--usd-per-hour", type=float, help="your hourly price (wins over catalog)")
@@ -58,7 +62,8 @@ def register(subparsers: Any) -> None:
         "quantization that fits and its decode speed, best first.",
     )
     fit.add_argument("hardware", nargs="?", help='catalog hardware, e.g. "rtx-4090"')
-    fit.add_argument("--context", type=int, default=8192, help="context tokens (default 8192)")
+    fit.add_argument("--context", type=int, default=DEFAULT_CONTEXT,
+                     help=f"context tokens (default {DEFAULT_CONTEXT})")
     _custom_hardware_flags(fit)
     fit.add_argument("--chart", metavar="FILE", help="write a PNG chart to FILE")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
@@ -89,11 +94,11 @@ def _custom_hardware_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--kind", default="gpu", help="gpu, apple or cpu (default gpu)")
 
 
-def _catalog(settings: Any) -> Catalog:
-    return Catalog.load(Path(settings.knowledge_dir) / "data")
+def _desk(settings: Any) -> Desk:
+    return Desk.build(settings)
 
 
-def _model(args: argparse.Namespace, catalog: Catalog) -> Model:
+def _model(args: argparse.Namespace, desk: Desk) -> Model:
     given = [flag for flag in CUSTOM_MODEL_FLAGS if getattr(args, flag) is not None]
     if given:
         missing = [f"--{f.replace('_', '-')}" for f in CUSTOM_MODEL_FLAGS if f not in given]
@@ -116,10 +121,10 @@ def _model(args: argparse.Namespace, catalog: Catalog) -> Model:
         raise InvalidInput(
             "Name a model (e.g. llama-3.1-8b) or give --params, --layers, --kv-heads, --head-dim."
         )
-    return catalog.model(args.model)
+    return desk.model(args.model)
 
 
-def _hardware(args: argparse.Namespace, catalog: Catalog, name: str | None) -> Hardware | None:
+def _hardware(args: argparse.Namespace, desk: Desk, name: str | None) -> Hardware | None:
     if args.memory_gb is not None or args.bandwidth_gbps is not None:
         if args.memory_gb is None or args.bandwidth_gbps is None:
             raise InvalidInput("Custom hardware needs both --memory-gb and --bandwidth-gbps.")
@@ -127,7 +132,7 @@ def _hardware(args: argparse.Namespace, catalog: Catalog, name: str | None) -> H
             args.memory_gb, args.bandwidth_gbps, power_w=args.power_w, kind=args.kind, name=name
         )
     if name:
-        return catalog.hardware_named(name)
+        return desk.hardware(name)
     return None
 
 
@@ -144,10 +149,10 @@ def _write_chart(path: str, png: bytes) -> None:
 
 def handle_cost(args: argparse.Namespace, settings: Any) -> int:
     """Run `modeldesk cost`."""
-    catalog = _catalog(settings)
-    model = _model(args, catalog)
-    hardware = _hardware(args, catalog, args.hardware)
-    est = estimate_cost(
+    desk = _desk(settings)
+    model = _model(args, desk)
+    hardware = _hardware(args, desk, args.hardware)
+    est = desk.cost(
         model,
         quant=args.quant,
         context=args.context,
@@ -156,10 +161,9 @@ def handle_cost(args: argparse.Namespace, settings: Any) -> int:
         usd_per_hour=args.usd_per_hour,
         usd_per_kwh=args.usd_per_kwh,
         api_usd_per_mtok=args.api_usd_per_mtok,
-        catalog=catalog,
     )
     if args.chart:
-        from bot.core.charts import cost_chart_png
+        from bot.render.charts import cost_chart_png
 
         _write_chart(args.chart, cost_chart_png(est))
     if args.json:
@@ -173,27 +177,20 @@ def handle_cost(args: argparse.Namespace, settings: Any) -> int:
 
 def handle_fit(args: argparse.Namespace, settings: Any) -> int:
     """Run `modeldesk fit`."""
-    catalog = _catalog(settings)
-    hardware = _hardware(args, catalog, args.hardware)
+    desk = _desk(settings)
+    hardware = _hardware(args, desk, args.hardware)
     if hardware is None:
         raise InvalidInput(
             "Name the hardware (e.g. rtx-3060-12gb) or give --memory-gb and --bandwidth-gbps."
         )
-    results = fit_models(catalog, hardware, context=args.context)
+    report = desk.fit(hardware, context=args.context)
+    results = report.results
     if args.chart:
-        from bot.core.charts import fit_chart_png
+        from bot.render.charts import fit_chart_png
 
         _write_chart(args.chart, fit_chart_png(hardware, results))
     if args.json:
-        _out(
-            json.dumps(
-                {
-                    "hardware": hardware.to_dict(),
-                    "context": args.context,
-                    "results": [r.to_dict() for r in results],
-                }
-            )
-        )
+        _out(json.dumps(report.to_dict()))
     else:
         _out(format_fit(hardware, results, limit=None))
         if args.chart:

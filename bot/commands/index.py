@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from bot.core.desk import Desk
 
 
 def _progress_bar(enabled: bool) -> Any:
@@ -19,22 +22,21 @@ def _progress_bar(enabled: bool) -> Any:
                     transient=True, disable=not enabled, console=None)
 
 
-def _services(settings: Settings) -> Any:
-    from bot.core.services import build_services
+def _desk(settings: Settings) -> Desk:
+    from bot.core.desk import Desk
 
-    return build_services(settings)
+    return Desk.build(settings)
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    services = _services(settings)
     show = sys.stderr.isatty() and not args.json
-    with _progress_bar(show) as bar:
+    with _desk(settings) as desk, _progress_bar(show) as bar:
         task = bar.add_task("embedding", total=None)
 
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=message)
 
-        report = services.index.reindex(full=args.full, progress=progress)
+        report = desk.reindex(full=args.full, progress=progress)
     if args.json:
         sys.stdout.write(json.dumps(report.to_dict()) + "\n")
     else:
@@ -43,18 +45,16 @@ def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    services = _services(settings)
-    chunks = services.retriever.search(args.question, k=args.k)
+    with _desk(settings) as desk:
+        chunks = desk.search(args.question, k=args.k)
     if args.json:
         rows = [{"text": c.text, "source": c.source, "title": c.title, "heading": c.heading,
                  "file": c.file, "score": c.score} for c in chunks]
         sys.stdout.write(json.dumps({"question": args.question, "results": rows}) + "\n")
         return 0
-    for n, c in enumerate(chunks, 1):
-        body = c.text.split("\n\n", 1)[-1].strip().replace("\n", " ")
-        sys.stdout.write(f"[{n}] {c.title} — {c.heading}  (score {c.score:.2f})\n")
-        sys.stdout.write(f"    {body[:300]}{'…' if len(body) > 300 else ''}\n")
-        sys.stdout.write(f"    {c.file} · {c.source}\n")
+    from bot.render.answers import format_passages
+
+    sys.stdout.write(format_passages(chunks, width=300) + "\n")
     return 0
 
 
@@ -64,18 +64,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1:
         raise InvalidInput("--k must be at least 1")
     questions = load_questions(Path(args.file))
-    services = _services(settings)
-    answer = None
-    if not args.retrieval_only:
-        pipeline = services.pipeline
-
-        def answer(question: str) -> Any:
-            return pipeline.answer_with_evidence(question)
-
     show = sys.stderr.isatty() and not args.json
-    with _progress_bar(show) as bar:
+    with _desk(settings) as desk, _progress_bar(show) as bar:
+        answer = None if args.retrieval_only else desk.ask_with_evidence
         task = bar.add_task("eval", total=len(questions))
-        out = run_eval(questions, lambda q, k: services.retriever.search(q, k=k), k=args.k,
+        out = run_eval(questions, lambda q, k: desk.services.retriever.search(q, k=k), k=args.k,
                        answer=answer, progress=lambda d, t: bar.update(task, completed=d))
     if args.json:
         sys.stdout.write(json.dumps(out) + "\n")

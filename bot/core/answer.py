@@ -1,8 +1,12 @@
-"""AnswerPipeline: retrieve -> prompt -> stream -> verify -> Answer.
+"""AnswerPipeline: retrieve -> select evidence -> prompt -> stream and verify -> compose.
 
 The local model only phrases; the grounding check decides what reaches the user. When retrieval
 is weak the answer says the knowledge base does not cover the question; when the model's output
 does not survive the check, the answer quotes the best evidence sentences instead.
+
+Each stage is a method with typed input and output: `_select_evidence` -> `Evidence`,
+`_messages` -> the chat prompt, `_stream_and_verify` -> `Generation`, `_compose` -> `Answer`.
+Questions reach the pipeline already cleaned and bounded by `Desk`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,15 +31,31 @@ from bot.core.grounding import (
     split_sentences,
     strip_citations,
 )
+from bot.core.llm import LLMBackend
 from bot.core.retrieval import Retriever, tokenize
 from bot.core.types import Answer, Chunk, Citation
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 4000
-EVIDENCE_SENTENCES = 6
+EVIDENCE_SENTENCES = 6  # evidence sentences sent to the model
 ANSWER_SENTENCES = 4  # generated sentences first, then quotes, up to this many
 MAX_GENERATED = 2
+
+# Evidence ranking: score = cosine(sentence, question) + OVERLAP_WEIGHT x share of the
+# question's words in the sentence + CHUNK_WEIGHT x the chunk's retrieval score
+# - CHUNK_RANK_PENALTY x (chunk rank - 1) - POSITION_PENALTY x the sentence's position in its
+# chunk. Chosen by a grid search on eval/questions.jsonl answer keyword recall;
+# scripts/tune_answer_weights.py reproduces that run.
+OVERLAP_WEIGHT = 0.3
+CHUNK_WEIGHT = 1.0
+CHUNK_RANK_PENALTY = 0.2
+POSITION_PENALTY = 0.05
+# Chunks scoring more than this below the best one are not used as evidence (same search).
+USABLE_MARGIN = 0.2
+# Generated text is kept only when at least this share of its sentences passed the check;
+# below it the model mostly wandered and quotes serve better (same eval run).
+MIN_GENERATED_SHARE = 0.34
+SIMILAR_QUOTE = 0.85  # a quote this close to a kept generated sentence would repeat it
 
 # Fixed and first in every prompt, so llama.cpp can reuse its cached prefix between calls.
 SYSTEM_PROMPT = (
@@ -52,6 +72,28 @@ _MARKET = re.compile(r"\b(price|prices|stock|shares?|trading|worth|btc|bitcoin|e
                      r"ebay|gas fees?)\b", re.IGNORECASE)
 _MENTION_IN_QUESTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>", re.IGNORECASE)
 
+History = Sequence[tuple[str, str]]
+OnPartial = Callable[[str], None]
+
+
+@dataclass
+class Evidence:
+    """The usable chunks, every sentence of them, their vectors and their ranking."""
+
+    chunks: list[Chunk]
+    sentences: list[EvidenceSentence]
+    vectors: np.ndarray
+    ranked: list[int]
+
+
+@dataclass
+class Generation:
+    """What the model wrote and which sentences of it passed the grounding check."""
+
+    raw: str = ""
+    kept: list[tuple[str, int]] = field(default_factory=list)
+    first_token_at: float | None = None
+
 
 def _body(chunk: Chunk) -> str:
     """The chunk's text without its "title — heading" first line."""
@@ -67,18 +109,19 @@ def _clean_sentence(s: str) -> str:
 class AnswerPipeline:
     """Turns a question (and a thread's history) into a grounded, cited Answer."""
 
-    def __init__(self, retriever: Retriever, llm: Any, embedder: Embedder,
+    def __init__(self, retriever: Retriever, llm: LLMBackend, embedder: Embedder,
                  settings: Settings) -> None:
         self.retriever = retriever
         self.llm = llm
         self.embedder = embedder
         self.settings = settings
-        self.grounder = Grounder(embedder.embed, forbidden=_FORBIDDEN)
+        self.grounder = Grounder(embedder.embed, forbidden=_FORBIDDEN,
+                                 vocabulary=embedder.vocabulary())
         self._sentence_cache: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
 
     @property
     def model_name(self) -> str:
-        return str(getattr(self.llm, "name", "unknown"))
+        return self.llm.name
 
     @property
     def backend_name(self) -> str:
@@ -86,33 +129,32 @@ class AnswerPipeline:
 
     @property
     def queue_depth(self) -> int:
-        return int(getattr(self.llm, "queue_depth", 0))
+        return self.llm.queue_depth
 
     def close(self) -> None:
-        close = getattr(self.llm, "close", None)
-        if close:
-            close()
+        self.llm.close()
 
     # -- public ---------------------------------------------------------------------------
-    def answer(self, question: str, history: Sequence[tuple[str, str]] | None = None,
-               on_partial: Callable[[str], None] | None = None) -> Answer:
+    def answer(self, question: str, history: History = (),
+               on_partial: OnPartial | None = None) -> Answer:
         """Answer a question.
 
         Args:
-            question: what the person asked.
-            history: earlier (role, text) turns of the thread, oldest first.
+            question: what the person asked, already cleaned by `Desk`.
+            history: earlier (role, text) turns of the thread, oldest first, already trimmed.
             on_partial: called with the verified answer text so far while it is generated.
         """
         return self.answer_with_evidence(question, history, on_partial)[0]
 
-    def answer_with_evidence(self, question: str,
-                             history: Sequence[tuple[str, str]] | None = None,
-                             on_partial: Callable[[str], None] | None = None,
+    def answer_with_evidence(self, question: str, history: History = (),
+                             on_partial: OnPartial | None = None,
                              ) -> tuple[Answer, list[Chunk]]:
         """Answer, and return the chunks the answer was checked against (for the eval)."""
         started = time.perf_counter()
-        question = self._validate(question)
-        turns = list(history or [])[-2 * self.settings.history_turns :]
+        question = " ".join(question.split())
+        if not question:
+            raise InvalidInput("Ask a question: the message was empty.")
+        turns = list(history)
         chunks = self.retriever.search(question, k=self.settings.top_k, history=turns)
         timings = {"retrieve_ms": _ms(started)}
         live = bool(_LIVE_TIME.search(question) and _MARKET.search(question))
@@ -120,27 +162,25 @@ class AnswerPipeline:
             answer = self._unknown(question, chunks, live=live)
             answer.timings = {**timings, "total_ms": _ms(started)}
             return answer, chunks
-        usable = [c for c in chunks if c.score >= max(self.settings.min_score,
-                                                       chunks[0].score - 0.2)]
-        evidence, vecs, ranked = self._select_evidence(question, usable)
+        floor = max(self.settings.min_score, chunks[0].score - USABLE_MARGIN)
+        evidence = self._select_evidence(question, [c for c in chunks if c.score >= floor])
         timings["select_ms"] = _ms(started) - timings["retrieve_ms"]
-        answer = self._generate(question, turns, usable, evidence, vecs, ranked, started,
-                                timings, on_partial)
-        answer.timings["total_ms"] = _ms(started)
-        return answer, usable
+        messages = self._messages(question, turns, evidence)
+        gen_started = time.perf_counter()
+        generation = self._stream_and_verify(messages, evidence, question, on_partial)
+        first = generation.first_token_at or time.perf_counter()
+        timings["first_token_ms"] = round((first - started) * 1000, 1)
+        timings["generate_ms"] = _ms(gen_started)
+        answer = self._compose(question, generation, evidence)
+        answer.timings = {**timings, "total_ms": _ms(started)}
+        return answer, evidence.chunks
 
-    # -- steps ----------------------------------------------------------------------------
-    def _validate(self, question: str) -> str:
-        question = " ".join((question or "").split())
-        if not question:
-            raise InvalidInput("Ask a question: the message was empty.")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InvalidInput(
-                f"That question is {len(question):,} characters long; keep it under "
-                f"{MAX_QUESTION_CHARS:,}."
-            )
-        return question
+    def prompt_for(self, question: str, history: History = ()) -> list[dict[str, str]]:
+        """The chat messages the pipeline would send the model for a question (benchmarks)."""
+        chunks = self.retriever.search(question, k=self.settings.top_k, history=list(history))
+        return self._messages(question, history, self._select_evidence(question, chunks))
 
+    # -- stages ---------------------------------------------------------------------------
     def _unknown(self, question: str, chunks: Sequence[Chunk], live: bool = False) -> Answer:
         topics: list[str] = []
         for c in chunks:
@@ -172,34 +212,31 @@ class AnswerPipeline:
             self._sentence_cache.popitem(last=False)
         return sentences, vecs
 
-    def _select_evidence(self, question: str, chunks: Sequence[Chunk]
-                         ) -> tuple[list[EvidenceSentence], np.ndarray, list[int]]:
-        """Every sentence of the usable chunks, and their ranking for this question."""
+    def _select_evidence(self, question: str, chunks: Sequence[Chunk]) -> Evidence:
+        """Every sentence of the usable chunks, ranked for this question (weights above)."""
         qvec = np.asarray(self.embedder.embed_one(question))
         qterms = set(tokenize(question))
-        evidence: list[EvidenceSentence] = []
+        sentences: list[EvidenceSentence] = []
         rows: list[np.ndarray] = []
         scores: list[float] = []
         for number, chunk in enumerate(chunks, 1):
-            sentences, vecs = self._sentences(chunk)
-            for position, (s, v) in enumerate(zip(sentences, vecs, strict=True)):
-                terms = set(tokenize(s))
-                overlap = len(qterms & terms) / max(1, len(qterms))
-                evidence.append(EvidenceSentence(s, number))
+            texts, vecs = self._sentences(chunk)
+            for position, (s, v) in enumerate(zip(texts, vecs, strict=True)):
+                overlap = len(qterms & set(tokenize(s))) / max(1, len(qterms))
+                sentences.append(EvidenceSentence(s, number))
                 rows.append(v)
-                # Prefer sentences like the question, with its words, from the better chunks.
-                # Weights chosen on the eval set's answer keyword recall (see the issue note).
-                scores.append(float(v @ qvec) + 0.3 * overlap + 1.0 * chunk.score
-                              - 0.2 * (number - 1) - 0.05 * position)
-        vecs_all = np.vstack(rows) if rows else np.zeros((0, len(qvec)))
-        ranked = sorted(range(len(evidence)), key=scores.__getitem__, reverse=True)
-        return evidence, vecs_all, ranked
+                scores.append(float(v @ qvec) + OVERLAP_WEIGHT * overlap
+                              + CHUNK_WEIGHT * chunk.score - CHUNK_RANK_PENALTY * (number - 1)
+                              - POSITION_PENALTY * position)
+        vectors = np.vstack(rows) if rows else np.zeros((0, len(qvec)))
+        ranked = sorted(range(len(sentences)), key=scores.__getitem__, reverse=True)
+        return Evidence(list(chunks), sentences, vectors, ranked)
 
-    def _messages(self, question: str, turns: Sequence[tuple[str, str]],
-                  evidence: Sequence[EvidenceSentence], ranked: Sequence[int]
+    def _messages(self, question: str, turns: History, evidence: Evidence
                   ) -> list[dict[str, str]]:
-        chosen = sorted(ranked[:EVIDENCE_SENTENCES])
-        lines = [f"[{evidence[i].number}] {evidence[i].text}" for i in chosen]
+        chosen = sorted(evidence.ranked[:EVIDENCE_SENTENCES])
+        lines = [f"[{evidence.sentences[i].number}] {evidence.sentences[i].text}"
+                 for i in chosen]
         safe_q = _MENTION_IN_QUESTION.sub("", question)
         previous = [t for r, t in turns if r == "user"][-1:]
         context = f"Earlier question: {previous[0][:300]}\n" if previous else ""
@@ -209,72 +246,68 @@ class AnswerPipeline:
         )
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
-    def _generate(self, question: str, turns: Sequence[tuple[str, str]], chunks: Sequence[Chunk],
-                  evidence: list[EvidenceSentence], vecs: np.ndarray, ranked: list[int],
-                  started: float, timings: dict[str, float],
-                  on_partial: Callable[[str], None] | None) -> Answer:
-        messages = self._messages(question, turns, evidence, ranked)
-        extra = "\n".join(src for c in chunks for src in c.sources)
-        raw = ""
-        kept: list[tuple[str, int]] = []
+    def _stream_and_verify(self, messages: list[dict[str, str]], evidence: Evidence,
+                           question: str, on_partial: OnPartial | None) -> Generation:
+        """Stream the model's reply and check each sentence as soon as it is complete."""
+        extra = "\n".join(src for c in evidence.chunks for src in c.sources)
+        gen = Generation()
         checked = 0
-        first_token: float | None = None
 
         def verify(sentences: list[str]) -> None:
-            for v in self.grounder.check(sentences, evidence, vecs, extra):
+            for v in self.grounder.check(sentences, evidence.sentences, evidence.vectors,
+                                         extra, question):
                 log.debug("grounding: %s -> %s", v.sentence, v.reason)
                 if v.supported and v.number is not None and all(
-                        v.sentence != s for s, _ in kept):
-                    kept.append((v.sentence, v.number))
-                    if on_partial and len(kept) <= MAX_GENERATED:
-                        on_partial(self._render(kept)[0])
+                        v.sentence != s for s, _ in gen.kept):
+                    gen.kept.append((v.sentence, v.number))
+                    if on_partial and len(gen.kept) <= MAX_GENERATED:
+                        on_partial(self._render(gen.kept)[0])
 
-        gen_started = time.perf_counter()
         for piece in self.llm.stream_chat(
             messages, max_tokens=self.settings.llm_max_tokens,
             temperature=self.settings.llm_temperature, top_p=self.settings.llm_top_p,
             stop=["\nQuestion:", "Evidence (", "\"\"\""],
         ):
-            if first_token is None:
-                first_token = time.perf_counter()
-            raw += piece
-            parts = split_sentences(raw)
+            if gen.first_token_at is None:
+                gen.first_token_at = time.perf_counter()
+            gen.raw += piece
+            parts = split_sentences(gen.raw)
             if len(parts) - 1 > checked:
                 verify(parts[checked : len(parts) - 1])
                 checked = len(parts) - 1
-        parts = split_sentences(raw)
+        parts = split_sentences(gen.raw)
         if len(parts) > checked:
             verify(parts[checked:])
-        timings["first_token_ms"] = round(((first_token or time.perf_counter()) - started) * 1000,
-                                          1)
-        timings["generate_ms"] = _ms(gen_started)
-        total = max(1, len(parts))
-        generated = not is_degenerate(raw) and kept and len(kept) / total >= 0.34
-        if not generated:
+        return gen
+
+    def _compose(self, question: str, gen: Generation, evidence: Evidence) -> Answer:
+        """Kept generated sentences (if enough of the reply passed), then the best quotes."""
+        total = max(1, len(split_sentences(gen.raw)))
+        kept = gen.kept
+        if is_degenerate(gen.raw) or not kept or len(kept) / total < MIN_GENERATED_SHARE:
             log.info("falling back to quotes (%d of %d sentences supported)", len(kept), total)
             kept = []
         kept = kept[:MAX_GENERATED]
-        quotes = self._quotes(evidence, vecs, ranked, kept, ANSWER_SENTENCES - len(kept))
-        text, citations = self._render(kept, chunks, quotes)
+        quotes = self._quotes(evidence, kept, ANSWER_SENTENCES - len(kept))
+        text, citations = self._render(kept, evidence.chunks, quotes)
         return Answer(question=question, text=text,
                       mode="generated" if kept else "extractive", citations=citations,
-                      timings=timings, model=self.model_name)
+                      model=self.model_name)
 
-    def _quotes(self, evidence: Sequence[EvidenceSentence], vecs: np.ndarray,
-                ranked: Sequence[int], kept: Sequence[tuple[str, int]], n: int
+    def _quotes(self, evidence: Evidence, kept: Sequence[tuple[str, int]], n: int
                 ) -> list[tuple[str, int]]:
         """The best evidence sentences that do not repeat what the generated text says."""
         said = np.asarray(self.embedder.embed([s for s, _ in kept])) if kept else None
         out: list[tuple[str, int]] = []
-        for i in ranked:
+        for i in evidence.ranked:
             if len(out) >= n:
                 break
-            sentence = evidence[i].text
+            sentence = evidence.sentences[i].text
             if any(sentence == s for s, _ in out):
                 continue
-            if said is not None and float(np.max(said @ vecs[i])) > 0.85:
+            if said is not None and float(np.max(said @ evidence.vectors[i])) > SIMILAR_QUOTE:
                 continue
-            out.append((sentence, evidence[i].number))
+            out.append((sentence, evidence.sentences[i].number))
         return out
 
     def _render(self, sentences: Sequence[tuple[str, int]], chunks: Sequence[Chunk] = (),

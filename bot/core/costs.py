@@ -8,17 +8,25 @@ Formulas (each one is also listed in `CostEstimate.assumptions`):
 - **Weights** = the published GGUF file size when the catalog has it for that quantization
   (decimal GB x 10^9), else parameters x effective bits per weight / 8 bytes (the effective
   bits from llama.cpp's quantize README, not the nominal 4 or 8).
-- **KV cache** = 2 (K and V) x layers x kv_heads x head_dim x context x bytes per element,
-  with f16 = 2, q8_0 = 34/32 and q4_0 = 18/32 bytes (llama.cpp block sizes). Layers that use
-  a sliding window hold min(context, window) tokens. Llama-3.1-8B at 8,192 tokens in f16 is
-  exactly 1,024 MiB, as llama.cpp logs it.
+- **KV cache**, per layer kind (the catalog's `attention` list), times `parallel` sequences:
+  full attention 2 (K and V) x kv_heads x head_dim x context; sliding-window and chunked
+  layers the same over min(context, window or chunk) tokens; multi-head latent attention
+  (DeepSeek V3, Kimi K2) one latent of kv_lora_rank + rope_dim values per token; all x bytes
+  per element, f16 = 2, q8_0 = 34/32 and q4_0 = 18/32 (llama.cpp block sizes). Llama-3.1-8B
+  at 8,192 tokens in f16 is exactly 1,024 MiB, as llama.cpp logs it; DeepSeek V3 at 163,840
+  tokens is 10,980 MiB.
+- **Recurrent state** (Gated DeltaNet and Mamba-2 layers of hybrid models): fixed per
+  sequence, d_state x d_inner + (conv_kernel - 1) x (d_inner + 2 x n_groups x d_state) f32
+  values per layer, as llama.cpp's `llama_memory_recurrent` sizes it; it does not grow with
+  the context and the KV cache type does not apply to it.
 - **Overhead** = a runtime allowance of 0.5 GB (CUDA context, buffers; the figure llmfit and
   CanIRunThisLLM use) + a compute buffer by Ollama's graph formula for llama-type models,
   4 x n_ubatch x (1 + 4 x embd + context x (1 + heads)) with n_ubatch = 512 and
   embd = heads x head_dim. That formula gives 560 MiB for Llama-3.1-8B at 8,192 tokens, which
   is what llama.cpp logs without flash attention. llama.cpp enables flash attention by default
   since PR #15434 (2025), which needs less, so at long contexts this is an upper bound.
-  (Sources: /work/shared/research/costs-and-security.md A6, A7.)
+  (Sources: https://github.com/ollama/ollama/blob/main/fs/ggml/ggml.go GraphSize;
+  https://github.com/ggml-org/llama.cpp/pull/15434.)
 - **Fit**: total <= usable memory. A GPU keeps a 5 % safety margin (display, driver,
   fragmentation); Apple unified memory lets the GPU use about 75 % by default; a CPU box
   leaves 15 % for the operating system. Memory sizes are read as binary units: a "24 GB" card
@@ -26,8 +34,11 @@ Formulas (each one is also listed in `CostEstimate.assumptions`):
 - **Fit list** (`fit`): each model at the first quantization of F16, Q8_0, Q6_K, Q5_K_M,
   Q4_K_M, IQ4_XS, Q3_K_M, Q2_K that fits entirely (the types people download; nothing below
   Q2_K, where quality collapses); about 4-bit or better first, then larger models, then faster.
+- **Several GPUs** (`gpus`): a layer split over identical GPUs; memory adds up, each GPU
+  carries its own runtime allowance, and decode speed stays bounded by one GPU's bandwidth
+  (the GPUs work one after another on each token).
 - **Partial offload** (GPU only): layers that fit after the overhead stay on the GPU, the rest
-  go to system memory, assumed to be 64 GiB of dual-channel DDR4-3200 at 51.2 GB/s.
+  go to system memory (`ram_gb`, default 64 GiB) of dual-channel DDR4-3200 at 51.2 GB/s.
 - **Decode speed** = efficiency x bandwidth / bytes read per token, where bytes read = the
   weights of the active parameters (weights x active/total for mixture-of-experts) + the whole
   KV cache at the given context. Efficiency 0.6, range 0.4 to 0.9, with the low end allowed
@@ -67,6 +78,10 @@ RUNTIME_ALLOWANCE_BYTES = 500_000_000  # 0.5 GB, as llmfit and CanIRunThisLLM as
 USABLE_FRACTION = {"gpu": 0.95, "apple": 0.75, "cpu": 0.85}
 SYSTEM_RAM_BANDWIDTH_GBPS = 51.2  # dual-channel DDR4-3200: 2 x 8 bytes x 3,200 MT/s
 SYSTEM_RAM_GIB = 64
+STATE_BYTES_PER_VALUE = 4  # llama.cpp keeps recurrent states in f32
+MAX_PARALLEL = 256
+MAX_GPUS = 64
+MAX_RAM_GB = 16384
 EFFICIENCY = 0.6
 EFFICIENCY_LOW = 0.4
 EFFICIENCY_HIGH = 0.9
@@ -102,6 +117,10 @@ class CostEstimate:
     kv_cache_bytes: int
     compute_buffer_bytes: int
     runtime_bytes: int
+    state_bytes: int = 0
+    parallel: int = 1
+    gpus: int = 1
+    ram_gb: float = SYSTEM_RAM_GIB
     usable_bytes: int | None = None
     fits: bool | None = None
     gpu_layers: int | None = None
@@ -127,8 +146,8 @@ class CostEstimate:
 
     @property
     def total_bytes(self) -> int:
-        """Weights + KV cache + overhead."""
-        return self.weights_bytes + self.kv_cache_bytes + self.overhead_bytes
+        """Weights + KV cache + recurrent state + overhead."""
+        return self.weights_bytes + self.kv_cache_bytes + self.state_bytes + self.overhead_bytes
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `modeldesk cost --json` prints; other tools read these keys."""
@@ -143,6 +162,11 @@ class CostEstimate:
             "weights_bytes": self.weights_bytes,
             "weights_basis": self.weights_basis,
             "kv_cache_bytes": self.kv_cache_bytes,
+            "state_bytes": self.state_bytes,
+            "parallel": self.parallel,
+            "kv_cache_bytes_per_sequence": self.kv_cache_bytes // max(1, self.parallel),
+            "gpus": self.gpus,
+            "ram_gb": self.ram_gb,
             "compute_buffer_bytes": self.compute_buffer_bytes,
             "overhead_bytes": self.overhead_bytes,
             "total_bytes": self.total_bytes,
@@ -231,19 +255,31 @@ def weights_bytes(model: Model, quant: Quant) -> tuple[int, str]:
     )
 
 
-def kv_cache_bytes(model: Model, context: int, kv_type: str = "f16") -> int:
-    """KV cache bytes: 2 x layers x kv_heads x head_dim x tokens x bytes per element.
+def kv_cache_elements(model: Model, context: int) -> int:
+    """KV cache values for one sequence of `context` tokens, summed over the layer kinds."""
+    elements = 0
+    for g in model.layer_groups:
+        kv_heads, head_dim = g.kv_heads or model.kv_heads, g.head_dim or model.head_dim
+        if g.kind == "full":
+            elements += 2 * g.layers * kv_heads * head_dim * context
+        elif g.kind in ("sliding", "chunked"):
+            span = min(context, g.window or g.chunk or context)
+            elements += 2 * g.layers * kv_heads * head_dim * span
+        elif g.kind == "mla":
+            elements += g.layers * ((g.kv_lora_rank or 0) + (g.rope_dim or 0)) * context
+    return elements
 
-    Sliding-window layers hold min(context, window) tokens. Exact integer arithmetic.
-    """
+
+def kv_cache_bytes(model: Model, context: int, kv_type: str = "f16", parallel: int = 1) -> int:
+    """KV cache bytes for `parallel` sequences of `context` tokens. Exact integer arithmetic."""
     num, den = KV_TYPES[kv_type]
-    window_layers = 0
-    if model.sliding_window and model.sliding_window_layers:
-        window_layers = min(model.sliding_window_layers, model.layers)
-    window = min(context, model.sliding_window or context)
-    tokens = (model.layers - window_layers) * context + window_layers * window
-    elements = 2 * model.kv_heads * model.head_dim * tokens
-    return elements * num // den
+    return parallel * kv_cache_elements(model, context) * num // den
+
+
+def state_bytes(model: Model, parallel: int = 1) -> int:
+    """Recurrent-state bytes (f32) of the linear-attention and SSM layers, per sequence x N."""
+    values = sum(g.layers * g.state_values() for g in model.layer_groups)
+    return parallel * values * STATE_BYTES_PER_VALUE
 
 
 def compute_buffer_bytes(model: Model, context: int) -> int:
@@ -285,6 +321,9 @@ def estimate_cost(
     usd_per_hour: float | None = None,
     usd_per_kwh: float = DEFAULT_USD_PER_KWH,
     api_usd_per_mtok: float | None = None,
+    parallel: int = 1,
+    gpus: int = 1,
+    ram_gb: float | None = None,
     catalog: Catalog,
 ) -> CostEstimate:
     """Memory, fit, decode speed, money and energy for one model on (optionally) one machine.
@@ -298,6 +337,9 @@ def estimate_cost(
         usd_per_hour: your own hourly price; wins over the catalog's.
         usd_per_kwh: electricity price for owned hardware (default $0.15).
         api_usd_per_mtok: an API's price per 1M output tokens, for the break-even volume.
+        parallel: sequences served at once (llama-server slots), each with `context` tokens.
+        gpus: identical GPUs the layers are split over (GPU hardware only).
+        ram_gb: system memory for offloaded layers, GiB (default 64).
         catalog: the loaded catalogs, used to resolve names.
 
     Raises:
@@ -314,6 +356,8 @@ def estimate_cost(
         "--api-usd-per-mtok": api_usd_per_mtok,
     }
     kv = _check(mdl, context, kv_type, money)
+    ram = float(SYSTEM_RAM_GIB if ram_gb is None else ram_gb)
+    _check_scale(parallel, gpus, ram, hw)
 
     w_bytes, w_basis = weights_bytes(mdl, qnt)
     est = CostEstimate(
@@ -324,9 +368,13 @@ def estimate_cost(
         hardware=hw,
         weights_bytes=w_bytes,
         weights_basis=w_basis,
-        kv_cache_bytes=kv_cache_bytes(mdl, context, kv),
+        kv_cache_bytes=kv_cache_bytes(mdl, context, kv, parallel),
+        state_bytes=state_bytes(mdl, parallel),
         compute_buffer_bytes=compute_buffer_bytes(mdl, context),
-        runtime_bytes=RUNTIME_ALLOWANCE_BYTES,
+        runtime_bytes=RUNTIME_ALLOWANCE_BYTES * gpus,
+        parallel=parallel,
+        gpus=gpus,
+        ram_gb=ram,
         usd_per_kwh=usd_per_kwh,
         api_usd_per_mtok=api_usd_per_mtok,
     )
@@ -338,19 +386,54 @@ def estimate_cost(
     return est
 
 
+def _check_scale(parallel: int, gpus: int, ram_gb: float, hw: Hardware | None) -> None:
+    for flag, value, top in (("--parallel", parallel, MAX_PARALLEL), ("--gpus", gpus, MAX_GPUS)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise InvalidInput(f"{flag} must be a whole number from 1 to {top}, not {value}.")
+    if not math.isfinite(ram_gb) or not 0 < ram_gb <= MAX_RAM_GB:
+        raise InvalidInput(f"--ram-gb must be more than 0 and at most {MAX_RAM_GB:,}, "
+                           f"not {ram_gb:g}.")
+    if gpus > 1 and hw is not None and hw.kind != "gpu":
+        raise InvalidInput(f"--gpus applies to GPUs; {hw.name} is not one.")
+
+
+def _layer_text(m: Model, kv_type: str) -> str:
+    num, den = KV_TYPES[kv_type]
+    parts = []
+    for g in m.layer_groups:
+        heads = f"{g.kv_heads or m.kv_heads} KV heads x {g.head_dim or m.head_dim} head dim"
+        if g.kind == "full":
+            parts.append(f"{g.layers} full-attention layers x 2 x {heads} x context")
+        elif g.kind == "sliding":
+            parts.append(f"{g.layers} sliding-window layers x 2 x {heads} x min(context, "
+                         f"{g.window:,})")
+        elif g.kind == "chunked":
+            parts.append(f"{g.layers} chunked-attention layers x 2 x {heads} x min(context, "
+                         f"{g.chunk:,})")
+        elif g.kind == "mla":
+            parts.append(f"{g.layers} latent-attention (MLA) layers x ({g.kv_lora_rank} + "
+                         f"{g.rope_dim}) x context")
+        elif g.kind in ("linear", "ssm"):
+            label = "linear-attention" if g.kind == "linear" else "Mamba-2"
+            parts.append(f"{g.layers} {label} layers with no KV cache")
+        else:
+            parts.append(f"{g.layers} layers with no cache")
+    return "; ".join(parts) + f"; x {num / den:g} bytes ({kv_type})"
+
+
 def _memory_assumptions(est: CostEstimate) -> list[str]:
     m = est.model
-    num, den = KV_TYPES[est.kv_type]
     items = [
         f"Weights: {est.weights_basis}.",
-        f"KV cache: 2 x {m.layers} layers x {m.kv_heads} KV heads x {m.head_dim} head dim x "
-        f"context x {num / den:g} bytes ({est.kv_type}).",
+        f"KV cache: {_layer_text(m, est.kv_type)}"
+        + (f", x {est.parallel} parallel sequences (llama-server -np {est.parallel} with "
+           f"-c {est.parallel * est.context:,})" if est.parallel > 1 else "") + ".",
     ]
-    if m.sliding_window and m.sliding_window_layers:
+    if est.state_bytes:
         items.append(
-            f"{m.sliding_window_layers} sliding-window layers hold at most "
-            f"{m.sliding_window:,} tokens each."
-        )
+            f"Recurrent state: {est.state_bytes / MIB:,.1f} MiB in f32 for "
+            f"{est.parallel} sequence(s), fixed whatever the context; the KV cache type does "
+            "not apply to it.")
     items.append(
         "Overhead: 0.5 GB runtime allowance + compute buffer 4 x 512 x (1 + 4 x embd + "
         "context x (1 + heads)) (Ollama's formula; matches llama.cpp without flash attention, "
@@ -361,7 +444,7 @@ def _memory_assumptions(est: CostEstimate) -> list[str]:
 
 def _place(est: CostEstimate, hw: Hardware) -> None:
     fraction = USABLE_FRACTION.get(hw.kind, 0.95)
-    usable = int(hw.memory_gb * GIB * fraction)
+    usable = int(hw.memory_gb * GIB * fraction) * est.gpus
     est.usable_bytes = usable
     est.fits = est.total_bytes <= usable
     est.runnable = est.fits
@@ -370,9 +453,16 @@ def _place(est: CostEstimate, hw: Hardware) -> None:
         "apple": "about 75% of unified memory usable by the GPU (macOS default)",
         "cpu": "15% of system memory left for the operating system",
     }.get(hw.kind, "a 5% safety margin")
+    count = f"{est.gpus} x " if est.gpus > 1 else ""
     est.assumptions.append(
-        f"Fit: total <= {hw.memory_gb:g} GiB x {fraction:g} ({margin}); memory sizes read as GiB."
+        f"Fit: total <= {count}{hw.memory_gb:g} GiB x {fraction:g} ({margin}); memory sizes "
+        "read as GiB."
     )
+    if est.gpus > 1:
+        est.assumptions.append(
+            f"{est.gpus} GPUs split the layers (llama.cpp --split-mode layer), each with its own "
+            "0.5 GB runtime allowance; decode speed stays bounded by one GPU's bandwidth, since "
+            "the GPUs take turns on every token.")
     if hw.kind == "gpu":
         est.gpu_layers = est.model.layers
         if not est.fits:
@@ -381,17 +471,17 @@ def _place(est: CostEstimate, hw: Hardware) -> None:
 
 def _offload(est: CostEstimate, usable: int) -> None:
     layers = est.model.layers
-    per_layer = (est.weights_bytes + est.kv_cache_bytes) / layers
+    per_layer = (est.weights_bytes + est.kv_cache_bytes + est.state_bytes) / layers
     room = usable - est.overhead_bytes
     on_gpu = max(0, min(layers - 1, int(room // per_layer))) if room > 0 else 0
     in_ram = (layers - on_gpu) * per_layer
-    ram_usable = SYSTEM_RAM_GIB * GIB * USABLE_FRACTION["cpu"]
+    ram_usable = est.ram_gb * GIB * USABLE_FRACTION["cpu"]
     est.gpu_layers = on_gpu
     est.offloaded = True
     est.runnable = in_ram <= ram_usable
     est.assumptions.append(
         f"Does not fit in GPU memory: {on_gpu} of {layers} layers on the GPU, the rest in "
-        f"system memory (assumed {SYSTEM_RAM_GIB} GiB of dual-channel DDR4-3200 at "
+        f"system memory ({est.ram_gb:g} GiB assumed, dual-channel DDR4-3200 at "
         f"{SYSTEM_RAM_BANDWIDTH_GBPS:g} GB/s)."
     )
     if not est.runnable:
@@ -401,9 +491,10 @@ def _offload(est: CostEstimate, usable: int) -> None:
 
 
 def bytes_read_per_token(est: CostEstimate) -> float:
-    """Active weights plus the whole KV cache at the given context."""
+    """Active weights plus one sequence's whole KV cache and recurrent state."""
     m = est.model
-    return est.weights_bytes * (m.active_b / m.params_b) + est.kv_cache_bytes
+    per_sequence = (est.kv_cache_bytes + est.state_bytes) / max(1, est.parallel)
+    return est.weights_bytes * (m.active_b / m.params_b) + per_sequence
 
 
 def _speed(est: CostEstimate, hw: Hardware) -> None:
@@ -510,7 +601,7 @@ def fit_ladder(catalog: Catalog) -> list[Quant]:
 
 
 def fit_models(
-    catalog: Catalog, hardware: Hardware | str, *, context: int = 8192
+    catalog: Catalog, hardware: Hardware | str, *, context: int = 8192, gpus: int = 1
 ) -> list[FitResult]:
     """Every catalog model that fits entirely in the hardware's memory, best first.
 
@@ -532,7 +623,8 @@ def fit_models(
         if model.context < context:
             continue
         for quant in ladder:
-            est = estimate_cost(model, quant=quant, context=context, hardware=hw, catalog=catalog)
+            est = estimate_cost(model, quant=quant, context=context, hardware=hw, gpus=gpus,
+                                catalog=catalog)
             if est.fits:
                 results.append(FitResult(est))
                 break
@@ -545,142 +637,3 @@ def fit_models(
         reverse=True,
     )
     return results
-
-
-# --- text ------------------------------------------------------------------------------------
-
-_MD = str.maketrans({c: "\\" + c for c in "\\*_~`|>[]#"})
-MAX_CHARS = 1800
-ASSUMPTIONS_HINT = " Full list with `--json`."
-
-
-def safe(text: str) -> str:
-    """Text that Discord shows literally: markdown escaped, no mentions."""
-    return str(text).translate(_MD).replace("@", "@\u200b")
-
-
-def size(n: float) -> str:
-    """A byte count as "4.92 GB (4.58 GiB)"."""
-    return f"{n / GB:.2f} GB ({n / GIB:.2f} GiB)"
-
-
-def _money_str(value: float) -> str:
-    return f"${value:.2f}" if value >= 0.995 else f"${value:.3g}"
-
-
-def rate(value: float) -> str:
-    """A tokens/s figure with sensible precision: 121, 8.4, 0.83."""
-    return f"{value:,.0f}" if value >= 10 else f"{value:.2g}" if value < 1 else f"{value:.1f}"
-
-
-def _clip(text: str, limit: int = MAX_CHARS) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 2].rsplit("\n", 1)[0] + "\n…"
-
-
-def format_cost(est: CostEstimate, *, full: bool = False) -> str:
-    """Compact human text for one estimate (Discord-safe, at most 1,800 characters).
-
-    Args:
-        est: an estimate from `estimate_cost`.
-        full: list every assumption (the CLI) instead of the first one and
-            ASSUMPTIONS_HINT (Discord, which adds the rest itself); no length cap then.
-    """
-    m = est.model
-    lines = [
-        f"**{safe(m.name)}** `{est.quant.id}`, {est.context:,} tokens of context, "
-        f"KV cache `{est.kv_type}`",
-        f"Weights {size(est.weights_bytes)} + KV cache {size(est.kv_cache_bytes)} + "
-        f"overhead {size(est.overhead_bytes)} = **{size(est.total_bytes)}**",
-    ]
-    hw = est.hardware
-    if hw is not None and est.usable_bytes is not None:
-        where = f"{safe(hw.name)} ({hw.memory_gb:g} GiB, {est.usable_bytes / GIB:.1f} GiB usable)"
-        if est.fits:
-            free = (est.usable_bytes - est.total_bytes) / GIB
-            lines.append(f"Fits on {where}, {free:.1f} GiB to spare.")
-        elif est.offloaded and est.runnable:
-            lines.append(
-                f"Does not fit on {where}: {est.gpu_layers} of {m.layers} layers on the GPU, "
-                "the rest in system memory (slower)."
-            )
-        else:
-            lines.append(f"Does not fit on {where}.")
-        if est.tokens_per_second is not None and est.tokens_per_second_range:
-            low, high = est.tokens_per_second_range
-            lines.append(
-                f"Decode about **{rate(est.tokens_per_second)} tokens/s** "
-                f"(range {rate(low)} to {rate(high)}); prompt processing not estimated."
-            )
-    money = []
-    if est.usd_per_hour is not None:
-        money.append(f"{_money_str(est.usd_per_hour)}/hour ({est.cost_basis})")
-    if est.usd_per_million_tokens is not None:
-        money.append(f"{_money_str(est.usd_per_million_tokens)} per 1M output tokens")
-    if est.joules_per_token is not None and est.wh_per_million_tokens is not None:
-        money.append(
-            f"{est.joules_per_token:.2f} J/token, {est.wh_per_million_tokens:,.0f} Wh per 1M tokens"
-        )
-    if money:
-        lines.append("; ".join(money) + ".")
-    if est.break_even_million_tokens_per_month is not None:
-        be = est.break_even_million_tokens_per_month
-        text = (
-            f"Break-even against ${est.api_usd_per_mtok:g} per 1M API tokens: "
-            f"{be:,.1f}M tokens a month"
-        )
-        if est.break_even_reachable is False:
-            text += " (more than one stream at this speed can produce; the API is cheaper)"
-        lines.append(text + ".")
-    if hw is None:
-        lines.append("Add a hardware name for fit, speed and cost.")
-    if full:
-        lines.append("Assumptions:")
-        lines.extend(f"- {safe(item)}" for item in est.assumptions)
-        return "\n".join(lines)
-    # The Discord cog strips ASSUMPTIONS_HINT and adds the other assumptions as small print.
-    lines.append(f"Assumptions: {safe(est.assumptions[0])}{ASSUMPTIONS_HINT}")
-    return _clip("\n".join(lines))
-
-
-def format_fit(
-    hardware: Hardware, results: list[FitResult], *, limit: int | None = MAX_CHARS
-) -> str:
-    """Compact human text for `fit` (Discord-safe, at most `limit` characters).
-
-    Args:
-        hardware: the machine the results were computed for.
-        results: `fit_models` output, best first.
-        limit: the longest text; rows that do not fit are counted instead. None lists all.
-    """
-    usable = hardware.memory_gb * USABLE_FRACTION.get(hardware.kind, 0.95)
-    context = results[0].estimate.context if results else None
-    head = (
-        f"**{safe(hardware.name)}** ({hardware.memory_gb:g} GiB, {usable:.1f} GiB usable, "
-        f"{hardware.bandwidth_gbps:g} GB/s)"
-    )
-    if not results:
-        return f"{head}: no catalog model fits at this context."
-    lines = [f"{head}, {context:,} tokens of context: {len(results)} models fit, best first."]
-    skipped = "Models whose maximum context is shorter are left out."
-    tail = (
-        "Speeds are decode estimates (about -33% to +50%, wider above 100 tokens/s); "
-        "prompt processing not estimated."
-    )
-    cap = limit if limit is not None else 10**9
-    budget = cap - len(tail) - len(skipped) - len(lines[0]) - 40
-    for index, res in enumerate(results, 1):
-        tps = f"~{rate(res.tokens_per_second)} tokens/s" if res.tokens_per_second else "speed n/a"
-        line = (
-            f"{index}. {safe(res.model.name)} `{res.quant.id}`: {res.total_bytes / GIB:.1f} GiB, "
-            f"{tps}"
-        )
-        if budget - len(line) - 1 < 0:
-            lines.append(f"…and {len(results) - index + 1} more.")
-            break
-        budget -= len(line) + 1
-        lines.append(line)
-    lines.append(tail + " " + skipped)
-    text = "\n".join(lines)
-    return _clip(text, limit) if limit is not None else text

@@ -72,6 +72,12 @@ class Embedder:
     def embed_one(self, text: str) -> list[float]:
         return self.embed([text])[0]
 
+    def vocabulary(self) -> frozenset[str]:
+        """The plain lower-case words the model's tokenizer knows whole (an English word list)."""
+        tokenizer = self._model.tokenizer
+        words = tokenizer.get_vocab() if tokenizer is not None else {}
+        return frozenset(w for w in words if w.isalpha() and w.isascii() and w.islower())
+
 
 def get_embedder(model_path: str | Path | None = None) -> Embedder:
     """The process-wide embedder for a model path (loaded once)."""

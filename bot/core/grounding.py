@@ -12,19 +12,31 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.core.retrieval import tokenize
+from bot.core.text import has_mention_markup, neutralize_mentions
+
+__all__ = ["has_mention_markup", "neutralize_mentions"]
+
+# Grounding thresholds, chosen on eval/questions.jsonl (answer keyword recall against invented
+# claims kept, see scripts/tune_answer_weights.py): a generated sentence passes when its best
+# evidence sentence reaches MIN_SIMILARITY cosine, or when the evidence holds MIN_OVERLAP of its
+# content words and the cosine is at least OVERLAP_MIN_SIMILARITY. A sentence closer than
+# ECHO_SIMILARITY to the system prompt is an echo of the instructions.
+MIN_SIMILARITY = 0.70
+MIN_OVERLAP = 0.80
+OVERLAP_MIN_SIMILARITY = 0.5
+ECHO_SIMILARITY = 0.8
 
 _URL = re.compile(r"https?://[^\s<>\]\[()\"'`]+", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:\s?(k|m|b|t|gb|gib|mb|mib|tb|kb|w|kw|"
                      r"kwh|wh|ms|x|bpw)\b)?",
                      re.IGNORECASE)
 _CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_MENTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>|<@&?\w*>", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9*_`])|\n{2,}|\n(?=[-*] )")
 _ABBREV = re.compile(r"\b(e\.g|i\.e|vs|etc|approx|incl|Mr|Dr|Fig)\.$", re.IGNORECASE)
 
@@ -108,19 +120,6 @@ def unsupported_numbers_and_urls(answer: str, evidence: Sequence[str]) -> tuple[
     return nums, urls
 
 
-def has_mention_markup(text: str) -> bool:
-    return bool(_MENTION.search(text))
-
-
-def neutralize_mentions(text: str) -> str:
-    """Make mention markup inert (a zero-width space after the @ or <)."""
-    def fix(m: re.Match[str]) -> str:
-        s = m.group(0)
-        return s[0] + "\u200b" + s[1:]
-
-    return _MENTION.sub(fix, text)
-
-
 def is_degenerate(text: str) -> bool:
     """Empty, or mostly repetition of the same words or lines."""
     words = text.split()
@@ -133,11 +132,65 @@ def is_degenerate(text: str) -> bool:
     return len(trigrams) >= 12 and len(set(trigrams)) < 0.5 * len(trigrams)
 
 
+# The longest stretch of characters a sentence may say twice: "Llama 3.1 8B and Llama 3.1 70B"
+# repeats 10; the gibberish the review found ("2.5-Math-Math-Math") repeats far more.
+MAX_REPEATED_CHARS = 16
+_SUBWORD = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)*")
+
+
+def repeated_run(sentence: str, limit: int = MAX_REPEATED_CHARS) -> str | None:
+    """A stretch of more than `limit` characters that occurs twice without overlap, or None."""
+    text = " ".join(sentence.lower().split())
+    size = limit + 1
+    first: dict[str, int] = {}
+    for i in range(len(text) - size + 1):
+        piece = text[i : i + size]
+        if not piece.strip():
+            continue
+        seen = first.setdefault(piece, i)
+        if i - seen >= size:
+            return piece
+    return None
+
+
+def has_subword_repetition(sentence: str) -> bool:
+    """The same sub-word twice in a row inside a token or across tokens: "Math-Math", "is is"."""
+    parts = [p.lower() for p in _SUBWORD.findall(sentence)]
+    return any(a == b and not a.isdigit() for a, b in zip(parts, parts[1:], strict=False))
+
+
 def is_repetitive(sentence: str) -> bool:
-    """A sentence that says the same three words over again ("a 14B model ... a 14B model")."""
+    """A sentence that repeats itself: three words again ("a 14B model ... a 14B model"), a
+    sub-word run ("2.5-Math-Math"), or a long stretch of characters said twice."""
     words = sentence.lower().split()
     trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
-    return len(trigrams) >= 6 and len(set(trigrams)) < 0.8 * len(trigrams)
+    if len(trigrams) >= 6 and len(set(trigrams)) < 0.8 * len(trigrams):
+        return True
+    return has_subword_repetition(sentence) or repeated_run(sentence) is not None
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’][a-z]+)?")
+
+
+def unknown_words(sentence: str, known: set[str], vocabulary: frozenset[str] = frozenset()
+                  ) -> list[str]:
+    """Words of a sentence that neither the evidence, the question nor the vocabulary hold.
+
+    A name (a capitalised word after the first, a word with digits or capitals inside) must be
+    in `known` (the evidence and the question): a misspelled "Qen" never passes on
+    similarity. Other words may also come from `vocabulary` (plain English words).
+    """
+    out = []
+    for index, match in enumerate(_WORD.finditer(sentence)):
+        word = match.group(0)
+        low = word.lower().split("'")[0].split("’")[0]
+        if len(low) < 3 or low in known:
+            continue
+        is_name = (index > 0 and word[0].isupper()) or any(c.isdigit() for c in word) or any(
+            c.isupper() for c in word[1:])
+        if is_name or low not in vocabulary:
+            out.append(word)
+    return out
 
 
 _META = re.compile(r"^(the |based on the )?(evidence|sources?|text)( provided)? (is that|says that|"
@@ -161,9 +214,12 @@ class Grounder:
         forbidden: texts the answer must never echo (the system prompt).
     """
 
-    def __init__(self, embed, *, min_similarity: float = 0.70, min_overlap: float = 0.80,  # type: ignore[no-untyped-def]
-                 forbidden: Sequence[str] = ()) -> None:
+    def __init__(self, embed: Callable[[Sequence[str]], list[list[float]]], *,
+                 min_similarity: float = MIN_SIMILARITY, min_overlap: float = MIN_OVERLAP,
+                 forbidden: Sequence[str] = (), vocabulary: frozenset[str] = frozenset()
+                 ) -> None:
         self.embed = embed
+        self.vocabulary = vocabulary
         self.min_similarity = min_similarity
         self.min_overlap = min_overlap
         self.forbidden = [f for f in forbidden if f.strip()]
@@ -175,7 +231,8 @@ class Grounder:
         return self._forbidden_vecs
 
     def check(self, sentences: Sequence[str], evidence: Sequence[EvidenceSentence],
-              evidence_vecs: np.ndarray, extra_text: str = "") -> list[Verdict]:
+              evidence_vecs: np.ndarray, extra_text: str = "", question: str = ""
+              ) -> list[Verdict]:
         """Judge each sentence.
 
         Args:
@@ -183,9 +240,11 @@ class Grounder:
             evidence: the evidence sentences, with their citation numbers.
             evidence_vecs: their embeddings, one row each.
             extra_text: more evidence text for numbers and URLs (the sources' URLs).
+            question: the question; its words and names may appear in an answer.
         """
         joined = "\n".join(e.text for e in evidence) + "\n" + extra_text
         ev_tokens = set(tokenize(joined))
+        known = {w.lower() for w in _WORD.findall(joined + "\n" + question)}
         clean = [strip_meta(strip_citations(s)) for s in sentences]
         vecs = np.asarray(self.embed(clean)) if clean else np.zeros((0, 1))
         forbidden = self._forbidden_matrix()
@@ -201,7 +260,12 @@ class Grounder:
             if is_repetitive(sentence):
                 verdicts.append(Verdict(sentence, False, "repeats itself"))
                 continue
-            if forbidden is not None and float(np.max(forbidden @ vecs[i])) > 0.8:
+            strange = unknown_words(sentence, known, self.vocabulary)
+            if strange:
+                verdicts.append(Verdict(sentence, False, f"words not in the evidence: "
+                                        f"{', '.join(strange[:3])}"))
+                continue
+            if forbidden is not None and float(np.max(forbidden @ vecs[i])) > ECHO_SIMILARITY:
                 verdicts.append(Verdict(sentence, False, "echoes the instructions"))
                 continue
             nums, urls = unsupported_numbers_and_urls(sentence, [joined])
@@ -213,7 +277,8 @@ class Grounder:
             sim = float(sims[best]) if best >= 0 else 0.0
             overlap = sum(w in ev_tokens for w in words) / len(words)
             number = evidence[best].number if best >= 0 else None
-            if sim >= self.min_similarity or (overlap >= self.min_overlap and sim >= 0.5):
+            if sim >= self.min_similarity or (overlap >= self.min_overlap
+                                              and sim >= OVERLAP_MIN_SIMILARITY):
                 verdicts.append(Verdict(sentence, True, "supported", number, sim))
             else:
                 verdicts.append(Verdict(sentence, False,

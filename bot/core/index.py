@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.core.chunking import DocChunk, chunk_document
 from bot.core.documents import Document, load_documents
 from bot.core.embeddings import Embedder
-from bot.core.errors import BackendUnavailable, Busy, IndexNotReady
+from bot.core.errors import BackendUnavailable, Busy, IndexNotReady, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def make_client(settings: Settings) -> Any:
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     except Exception as exc:  # chromadb raises plain exceptions for a server that is down
         log.warning("cannot open the Chroma store: %s", exc)
-        raise BackendUnavailable(
+        raise StoreUnavailable(
             "The knowledge store is unavailable right now; try again shortly."
         ) from exc
 
@@ -133,7 +133,7 @@ class KnowledgeIndex:
         except BackendUnavailable:
             raise
         except Exception as exc:
-            raise BackendUnavailable(
+            raise StoreUnavailable(
                 "The knowledge store is unavailable right now; try again shortly."
             ) from exc
         docs = got.get("documents") or []
@@ -329,7 +329,7 @@ class KnowledgeIndex:
                            "title": docs[path].title}
         report.chunks_embedded = total
         report.total_chunks = sum(int(f["chunks"]) for f in files.values())
-        if todo or report.removed or old.get("skipped") != report.skipped:
+        if todo or report.removed or old.get("skipped") != report.to_dict()["skipped"]:
             self._write_manifest(self._manifest_for(old["collection"], files, report,
                                                     old.get("built_at", _now())))
         elif not self.settings.manifest_path.exists():

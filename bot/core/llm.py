@@ -14,13 +14,13 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from bot.core.errors import BackendUnavailable, ModelDeskError
+from bot.core.errors import ModelDeskError, ModelUnavailable
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -58,6 +58,20 @@ class LLMBackend(Protocol):
         stop: list[str] | None = None,
     ) -> str:
         """Return the whole reply to `messages`."""
+        ...
+
+    @property
+    def queue_depth(self) -> int:
+        """How many callers wait for the model right now (0 for a server, which queues itself)."""
+        ...
+
+    def ping(self) -> bool:
+        """Whether the model can be reached."""
+        ...
+
+    def exclusive(self) -> AbstractContextManager[Any | None]:
+        """Hold the model for direct use (benchmarks): the raw `llama_cpp.Llama`, or None
+        for a backend that has no in-process model."""
         ...
 
     def close(self) -> None:
@@ -128,10 +142,21 @@ class _CompletesFromStream:
     ) -> str:
         """Return the whole reply; see :meth:`stream_chat`."""
         return "".join(
-            self.stream_chat(  # type: ignore[attr-defined]
+            self.stream_chat(
                 messages, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stop
             )
         )
+
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        top_p: float = 0.9,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        raise NotImplementedError
 
 
 class LlamaCppBackend(_CompletesFromStream):
@@ -346,7 +371,7 @@ class OpenAICompatibleBackend(_CompletesFromStream):
                     log.error(
                         "%s answered HTTP %d: %s", url, response.status_code, response.text[:300]
                     )
-                    raise BackendUnavailable(UNAVAILABLE)
+                    raise ModelUnavailable(UNAVAILABLE)
                 finished = False
                 for line in response.iter_lines():
                     data = _sse_data(line)
@@ -361,10 +386,19 @@ class OpenAICompatibleBackend(_CompletesFromStream):
                         yield piece
                 if not finished:
                     log.error("%s ended the stream before the reply was complete", url)
-                    raise BackendUnavailable(UNAVAILABLE)
+                    raise ModelUnavailable(UNAVAILABLE)
         except httpx.HTTPError as exc:
             log.error("Request to %s failed: %s: %s", url, type(exc).__name__, exc)
-            raise BackendUnavailable(UNAVAILABLE) from exc
+            raise ModelUnavailable(UNAVAILABLE) from exc
+
+    @property
+    def queue_depth(self) -> int:
+        """The server queues requests itself; nothing waits in this process."""
+        return 0
+
+    def exclusive(self) -> AbstractContextManager[Any | None]:
+        """No in-process model to hold: yields None."""
+        return nullcontext(None)
 
     def ping(self) -> bool:
         """Whether the server answers `GET /v1/models`; the reason is logged when it does not."""
@@ -397,10 +431,10 @@ def _parse_event(data: str, url: str) -> tuple[str, bool]:
         event = json.loads(data)
     except json.JSONDecodeError as exc:
         log.error("%s sent an unreadable event: %.200s", url, data)
-        raise BackendUnavailable(UNAVAILABLE) from exc
+        raise ModelUnavailable(UNAVAILABLE) from exc
     if "error" in event:
         log.error("%s reported an error mid-stream: %.300s", url, data)
-        raise BackendUnavailable(UNAVAILABLE)
+        raise ModelUnavailable(UNAVAILABLE)
     choices = event.get("choices") or []
     if not choices:
         return "", False

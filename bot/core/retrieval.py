@@ -19,11 +19,32 @@ from typing import Any
 import numpy as np
 
 from bot.core.embeddings import Embedder
-from bot.core.errors import BackendUnavailable, IndexNotReady, InvalidInput
+from bot.core.errors import IndexNotReady, InvalidInput, StoreUnavailable
 from bot.core.index import KnowledgeIndex
 from bot.core.types import Chunk
 
 log = logging.getLogger(__name__)
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """What a store outage or a concurrent collection swap raises; a bug raises anything else."""
+    errors: list[type[BaseException]] = [IndexNotReady, StoreUnavailable, OSError]
+    try:
+        import httpx
+
+        errors.append(httpx.HTTPError)
+    except ImportError:  # pragma: no cover - httpx is a dependency
+        pass
+    try:
+        from chromadb.errors import ChromaError
+
+        errors.append(ChromaError)
+    except ImportError:  # pragma: no cover - chromadb is a dependency
+        pass
+    return tuple(errors)
+
+
+_STORE_ERRORS = _store_errors()
 
 MAX_QUESTION_CHARS = 2000
 _TOKEN = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
@@ -180,16 +201,16 @@ class Retriever:
             try:
                 self._refresh()
                 return self._rank(query, vector, k)
-            except Exception as exc:
+            except _STORE_ERRORS as exc:
                 # Another process may have swapped (and dropped) the collection, perhaps more
                 # than once in a row: re-read the manifest and try again before giving up.
                 if attempt == _ATTEMPTS - 1:
                     if isinstance(exc, IndexNotReady):
                         raise
-                    raise BackendUnavailable(
+                    raise StoreUnavailable(
                         "The knowledge store is unavailable right now; try again shortly."
                     ) from exc
-                log.info("retrying the query after %s", exc)
+                log.debug("retrying the query after %s", exc)
                 self._stamp = None
                 self._checked_at = 0.0
                 time.sleep(0.05 * (attempt + 1))

@@ -1,36 +1,74 @@
-"""Everything a front end needs, built once per process from the settings."""
+"""Everything a front end needs, built once per process from the settings, each part on first use.
+
+The calculator needs only the catalogs, so `modeldesk cost` never loads the embedding model;
+questions load the embedder, the index and the retriever; answers load the language model.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.core.embeddings import Embedder, get_embedder
-from bot.core.index import KnowledgeIndex
-from bot.core.retrieval import Retriever
 
 if TYPE_CHECKING:
     from bot.core.answer import AnswerPipeline
     from bot.core.catalog import Catalog
+    from bot.core.embeddings import Embedder
+    from bot.core.index import KnowledgeIndex
+    from bot.core.llm import LLMBackend
+    from bot.core.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
 
 class Services:
-    """Embedder, index and retriever at once; the LLM pipeline and the catalog when first used."""
+    """Embedder, index, retriever, LLM pipeline and catalog, each built once when first used."""
 
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
-                 chroma_client: Any | None = None, llm: Any | None = None) -> None:
+                 chroma_client: Any | None = None, llm: LLMBackend | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or get_embedder(settings.embedding_model)
-        self.index = KnowledgeIndex(settings, self.embedder, chroma_client)
-        self.retriever = Retriever(self.index, self.embedder)
+        self._embedder = embedder
+        self._chroma_client = chroma_client
         self._llm = llm
-        self._lock = threading.Lock()
+        # Re-entrant: building the retriever builds the index, which needs the embedder.
+        self._lock = threading.RLock()
+        self._index: KnowledgeIndex | None = None
+        self._retriever: Retriever | None = None
         self._pipeline: AnswerPipeline | None = None
+        self._catalog: Catalog | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    from bot.core.embeddings import get_embedder
+
+                    self._embedder = get_embedder(self.settings.embedding_model)
+        return self._embedder
+
+    @property
+    def index(self) -> KnowledgeIndex:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    from bot.core.index import KnowledgeIndex
+
+                    self._index = KnowledgeIndex(self.settings, self.embedder,
+                                                 self._chroma_client)
+        return self._index
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            with self._lock:
+                if self._retriever is None:
+                    from bot.core.retrieval import Retriever
+
+                    self._retriever = Retriever(self.index, self.embedder)
+        return self._retriever
 
     @property
     def pipeline(self) -> AnswerPipeline:
@@ -46,11 +84,20 @@ class Services:
                                                     self.settings)
         return self._pipeline
 
-    @cached_property
-    def catalog(self) -> Catalog:
-        from bot.core.catalog import Catalog
+    @property
+    def pipeline_loaded(self) -> bool:
+        """Whether the language model has been loaded (status must not load it)."""
+        return self._pipeline is not None
 
-        return Catalog.load(self.settings.knowledge_dir / "data")
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            with self._lock:
+                if self._catalog is None:
+                    from bot.core.catalog import Catalog
+
+                    self._catalog = Catalog.load(self.settings.knowledge_dir / "data")
+        return self._catalog
 
     def close(self) -> None:
         if self._pipeline is not None:

@@ -33,7 +33,8 @@ def queue_message(position: int) -> str:
 
 
 async def generate(
-    bot: ModelDeskBot, question: str, history: History | None, edit: Edit
+    bot: ModelDeskBot, question: str, history: History | None, edit: Edit,
+    subject: str | None = None,
 ) -> Answer:
     """Wait for the model, then answer in a worker thread while streaming previews into `edit`."""
     editor = ThrottledEditor(edit, interval=1.0)
@@ -45,10 +46,9 @@ async def generate(
         push = editor.pusher(asyncio.get_running_loop())
 
         def work() -> Answer:
-            # `services.pipeline` loads the model on first use: that too stays off the loop.
-            return bot.services.pipeline.answer(
-                question, history=history or None, on_partial=lambda text: push(preview(text))
-            )
+            # The desk loads the model on first use: that too stays off the loop.
+            return bot.desk.ask(question, history=history, subject=subject,
+                                on_partial=lambda text: push(preview(text)))
 
         try:
             return await bot.in_thread(work)
@@ -59,7 +59,7 @@ async def generate(
 async def record(bot: ModelDeskBot, answer: Answer, channel: str) -> discord.ui.View | None:
     """Store the answer for feedback; the vote buttons when that worked."""
     try:
-        answer_id = await bot.in_thread(bot.feedback.record_answer, answer, channel)
+        answer_id = await bot.in_thread(bot.desk.record_answer, answer, channel)
     except Exception:  # noqa: BLE001 - an answer without vote buttons beats no answer
         log.exception("could not record the answer for feedback")
         return None

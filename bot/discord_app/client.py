@@ -13,7 +13,7 @@ import discord
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.core.feedback import FeedbackStore
+from bot.core.desk import Desk
 from bot.discord_app.errors import ModelDeskTree
 from bot.discord_app.limits import Cooldowns, ModelQueue
 from bot.discord_app.views import VoteButton
@@ -39,9 +39,9 @@ def make_intents() -> discord.Intents:
 
 
 class ModelDeskBot(commands.Bot):
-    """The bot. Services are built outside and injected (tests inject their own)."""
+    """The bot. The desk is built outside and injected (tests inject their own)."""
 
-    def __init__(self, settings: Settings, services: Any, *, sync_dev_guild: bool = True) -> None:
+    def __init__(self, settings: Settings, desk: Desk, *, sync_dev_guild: bool = True) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: there are no text commands
             intents=make_intents(),
@@ -50,9 +50,8 @@ class ModelDeskBot(commands.Bot):
             tree_cls=ModelDeskTree,
         )
         self.settings = settings
-        self.services = services
+        self.desk = desk
         self.sync_dev_guild = sync_dev_guild
-        self.feedback = FeedbackStore(settings.feedback_db)
         self.cooldowns = Cooldowns(settings.cooldown_seconds)
         self.model_queue = ModelQueue(settings.queue_max)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modeldesk")

@@ -7,13 +7,14 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.core.errors import BackendUnavailable, ModelDeskError
+from bot.core.errors import APOLOGY, ModelDeskError
+from bot.core.errors import user_message as core_message
+from bot.discord_app.formatting import sanitize
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again."
-BACKEND_DOWN = "The model is unavailable right now, try again shortly."
+__all__ = ["APOLOGY", "NO_MENTIONS", "NOT_ADMIN", "PUBLIC_PENDING", "user_message"]
 NOT_ADMIN = "Only members with Manage Server or an admin role can do that."
 PUBLIC_PENDING = "modeldesk_public_pending"  # interaction.extras flag: a public "thinking" reply
 
@@ -22,11 +23,8 @@ def user_message(error: BaseException) -> str:
     """One short sentence for the user; unexpected errors are logged with their traceback."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
-    if isinstance(error, BackendUnavailable):
-        log.warning("backend unavailable: %s", error)
-        return BACKEND_DOWN
     if isinstance(error, ModelDeskError):
-        return str(error) or APOLOGY
+        return sanitize(core_message(error))
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or NOT_ADMIN
     if isinstance(error, app_commands.TransformerError | app_commands.CommandSignatureMismatch):

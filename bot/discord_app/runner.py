@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
-
 import discord
 
 from bot.config import Settings
+from bot.core.desk import Desk
 from bot.core.errors import InvalidInput
 from bot.discord_app.client import ModelDeskBot
 
 log = logging.getLogger(__name__)
 
 
-def create_bot(settings: Settings, services: Any, *, sync_dev_guild: bool = True) -> ModelDeskBot:
-    """The bot with its dependencies injected (tests pass their own services)."""
-    return ModelDeskBot(settings, services, sync_dev_guild=sync_dev_guild)
+def create_bot(settings: Settings, desk: Desk, *, sync_dev_guild: bool = True) -> ModelDeskBot:
+    """The bot with its dependencies injected (tests pass their own desk)."""
+    return ModelDeskBot(settings, desk, sync_dev_guild=sync_dev_guild)
 
 
 def _token(settings: Settings) -> str:
@@ -30,20 +29,18 @@ def _token(settings: Settings) -> str:
 
 def run_bot(settings: Settings) -> None:
     """Run the bot until interrupted (blocking). Models load once, before connecting."""
-    from bot.core.services import build_services
-
     token = _token(settings)
-    services = build_services(settings)
-    bot = create_bot(settings, services)
+    desk = Desk.build(settings)
+    bot = create_bot(settings, desk)
     try:
         # log_handler=None: logging is configured by the CLI; discord.py never logs the token.
         bot.run(token, log_handler=None)
     finally:
-        services.close()
+        desk.close()
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
-    bot = create_bot(settings, services=None, sync_dev_guild=False)
+    bot = create_bot(settings, Desk.build(settings), sync_dev_guild=False)
     async with bot:
         await bot.login(_token(settings))  # runs setup_hook, which loads the cogs
         if guild_id:

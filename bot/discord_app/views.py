@@ -46,7 +46,7 @@ class VoteButton(
         bot: Any = interaction.client
         try:
             await bot.in_thread(
-                bot.feedback.record_vote, self.answer_id, interaction.user.id, value
+                bot.desk.record_vote, self.answer_id, interaction.user.id, value
             )
         except Exception as exc:  # noqa: BLE001 - the one error path reports it
             await report_error(interaction, exc)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from bot.core.catalog import Catalog, Hardware, Model
 from bot.core.costs import (
-    ASSUMPTIONS_HINT,
     GIB,
     LIFE_HOURS,
     MIB,
@@ -19,12 +18,10 @@ from bot.core.costs import (
     estimate_cost,
     fit_ladder,
     fit_models,
-    format_cost,
-    format_fit,
     kv_cache_bytes,
-    safe,
 )
 from bot.core.errors import InvalidInput, NotFound
+from bot.render.estimates import ASSUMPTIONS_HINT, format_cost, format_fit, safe
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"
 CATALOG = Catalog.load(FIXTURES)

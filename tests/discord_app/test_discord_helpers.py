@@ -10,7 +10,8 @@ import discord
 from bot.discord_app.cogs.admin import format_report, format_stats, is_admin
 from bot.discord_app.cogs.ask import thread_name
 from bot.discord_app.cogs.estimates import quant_choices, with_assumptions
-from bot.discord_app.errors import APOLOGY, BACKEND_DOWN, user_message
+from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
+from bot.discord_app.errors import APOLOGY, user_message
 
 
 def _interaction(perms: int, role_ids: list[int]) -> SimpleNamespace:
@@ -79,6 +80,12 @@ def test_thread_names_are_short_and_harmless() -> None:
 def test_user_messages_for_errors() -> None:
     from bot.core.errors import BackendUnavailable, InvalidInput
 
-    assert user_message(BackendUnavailable("socket closed")) == BACKEND_DOWN
+    from bot.core.errors import STORE_DOWN, ModelUnavailable, StoreUnavailable
+
+    assert user_message(ModelUnavailable()) == BACKEND_DOWN
+    assert user_message(StoreUnavailable()) == STORE_DOWN
+    # The message of a store outage names the store, never the model (the review's defect).
+    assert "knowledge store" in user_message(StoreUnavailable(STORE_DOWN))
+    assert user_message(BackendUnavailable("socket closed")) == "socket closed"
     assert user_message(InvalidInput("Pick a model.")) == "Pick a model."
     assert user_message(RuntimeError("boom")) == APOLOGY

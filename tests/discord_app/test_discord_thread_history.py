@@ -6,7 +6,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.discord_app.cogs.ask import THINKING, AskCog
-from bot.discord_app.errors import BACKEND_DOWN
+from bot.config import load_settings
+from bot.core.desk import Desk
+from bot.core.services import Services
+from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
 
 BOT, USER = 1, 2
 
@@ -30,8 +33,9 @@ class _Thread:
 
 
 def _cog(turns: int) -> AskCog:
-    bot = SimpleNamespace(user=SimpleNamespace(id=BOT),
-                          settings=SimpleNamespace(history_turns=turns))
+    settings = load_settings(None, history_turns=turns)
+    bot = SimpleNamespace(user=SimpleNamespace(id=BOT), settings=settings,
+                          desk=Desk(Services(settings)))
     return AskCog(bot)  # type: ignore[arg-type]
 
 
@@ -59,5 +63,5 @@ async def test_history_is_bounded_by_history_turns() -> None:
     newest_first = [_msg(USER if i % 2 else BOT, f"turn {i}") for i in range(20)]
     thread = _Thread("first", newest_first)
     history = await _cog(turns=1)._history(thread, before=None)  # type: ignore[arg-type]
-    assert len(history) <= 2
-    assert history[-1] == ("assistant", "turn 0")
+    # One exchange: the thread's starter and the newest user turn merge into one user turn.
+    assert history == [("user", "first\n\nturn 1"), ("assistant", "turn 0")]

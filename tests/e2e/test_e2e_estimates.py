@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from e2e_support import Desk
 
-from bot.core.costs import estimate_cost, fit_models, rate, size
+from bot.core.costs import estimate_cost, fit_models
+from bot.render.estimates import rate, size
 from bot.discord_app.cogs.estimates import quant_choices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from e2e_support import ANSWER_TIMEOUT, MEASURED, TOKEN, Desk, LagTicker
 
-from bot.discord_app.errors import BACKEND_DOWN
+from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

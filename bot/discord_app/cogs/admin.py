@@ -107,7 +107,7 @@ class AdminCog(commands.Cog):
 
             try:
                 report = await self.bot.in_thread(
-                    self.bot.services.index.reindex, full=full, progress=progress
+                    self.bot.desk.reindex, full=full, progress=progress
                 )
             finally:
                 await editor.close()
@@ -119,17 +119,12 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="kb", description="What the knowledge base holds and runs on.")
     async def kb(self, interaction: discord.Interaction) -> None:
         """Documents, chunks, last indexed, models and backends in use (only you see it)."""
-        services = self.bot.services
-
-        def collect() -> tuple[dict[str, Any], str, str]:
-            stats = services.index.stats()
-            pipeline = services.pipeline
-            return stats, pipeline.model_name, pipeline.backend_name
-
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stats, model, backend = await self.bot.in_thread(collect)
+        stats = await self.bot.in_thread(self.bot.desk.status, load_model=True)
         await interaction.edit_original_response(
-            content=format_stats(stats, model, backend), allowed_mentions=NO_MENTIONS
+            content=format_stats(stats, str(stats.get("llm", "?")),
+                                 str(stats.get("llm_backend", "?"))),
+            allowed_mentions=NO_MENTIONS,
         )
 
 

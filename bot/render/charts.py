@@ -15,7 +15,8 @@ matplotlib.use("Agg")  # headless; must happen before pyplot is imported
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bot.core.catalog import Hardware  # noqa: E402
-from bot.core.costs import GIB, USABLE_FRACTION, CostEstimate, FitResult, rate  # noqa: E402
+from bot.core.costs import GIB, USABLE_FRACTION, CostEstimate, FitResult  # noqa: E402
+from bot.render.estimates import rate  # noqa: E402
 
 log = logging.getLogger(__name__)
 

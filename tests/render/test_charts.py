@@ -8,7 +8,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 from bot.core.catalog import Catalog
-from bot.core.charts import cost_chart_png, fit_chart_png
+from bot.render.charts import cost_chart_png, fit_chart_png
 from bot.core.costs import estimate_cost, fit_models
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"

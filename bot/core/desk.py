@@ -1,0 +1,219 @@
+"""Desk: the one object every front end (console, CLI, Discord) calls.
+
+It owns every default (quantization Q4_K_M, 8,192 tokens of context), every limit (one
+question length), the history policy (`HISTORY_TURNS=0` means no history anywhere), the
+cleaning of text at the boundary (lone surrogates, control characters) and the sentence a
+person reads for each error. Front ends only render what it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings
+from bot.core.catalog import Catalog, Hardware, Model
+from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost, fit_models
+from bot.core.errors import InvalidInput, ModelDeskError, user_message
+from bot.core.feedback import FeedbackStore
+from bot.core.index import Progress, ReindexReport
+from bot.core.services import Services
+from bot.core.text import clean_text, neutralize_mentions
+from bot.core.types import Answer, Chunk
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUANT = "Q4_K_M"
+DEFAULT_CONTEXT = 8192
+DEFAULT_KV_TYPE = "f16"
+MAX_QUESTION_CHARS = 2000  # the one question limit: Discord, console and CLI alike
+MIN_QUESTION_CHARS = 2
+MAX_NAME_CHARS = 120  # a model or hardware name as typed
+MAX_SEARCH_K = 20
+
+Reply = Answer
+History = Sequence[tuple[str, str]]
+
+@dataclass(frozen=True)
+class FitReport:
+    """The models that fit on one machine, best first."""
+
+    hardware: Hardware
+    context: int
+    results: list[FitResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object `modeldesk fit --json` prints."""
+        return {"hardware": self.hardware.to_dict(), "context": self.context,
+                "results": [r.to_dict() for r in self.results]}
+
+
+class Desk:
+    """Questions, estimates, search, reindex, status and votes behind one typed facade."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings: Settings = services.settings
+        self._feedback: FeedbackStore | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, settings: Settings, **kwargs: Any) -> Desk:
+        """A desk over freshly built services (kwargs go to `Services`)."""
+        return cls(Services(settings, **kwargs))
+
+    # -- boundaries -----------------------------------------------------------------------
+    def clean_question(self, question: object) -> str:
+        """The question as the core uses it, or InvalidInput with one sentence saying why."""
+        text = clean_text(question)
+        if len(text) < MIN_QUESTION_CHARS or not any(ch.isalnum() for ch in text):
+            raise InvalidInput("Ask a question: the message was empty.")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise InvalidInput(f"That question is {len(text):,} characters long; keep it under "
+                               f"{MAX_QUESTION_CHARS:,}.")
+        return text
+
+    def trim_history(self, history: History | None) -> list[tuple[str, str]]:
+        """The turns the answer may use: the last HISTORY_TURNS exchanges; none when it is 0."""
+        turns = max(0, self.settings.history_turns)
+        if not history or turns == 0:
+            return []
+        kept = [(role, clean_text(text, keep_lines=True)[:MAX_QUESTION_CHARS])
+                for role, text in history
+                if role in ("user", "assistant")]
+        return [t for t in kept if t[1]][-2 * turns:]
+
+    def _name(self, name: str, what: str) -> str:
+        text = clean_text(name)
+        if not text:
+            raise InvalidInput(f"Give a {what} name.")
+        if len(text) > MAX_NAME_CHARS:
+            raise InvalidInput(f"That {what} name is too long; keep it under {MAX_NAME_CHARS} "
+                               "characters.")
+        return text
+
+    def error_message(self, error: BaseException) -> str:
+        """The one short sentence a person reads for an error; never pings anyone."""
+        if not isinstance(error, ModelDeskError):
+            log.error("unexpected error", exc_info=error)
+        return neutralize_mentions(user_message(error))
+
+    # -- answers --------------------------------------------------------------------------
+    def ask(self, question: str, *, history: History | None = (), subject: str | None = None,
+            on_partial: Callable[[str], None] | None = None) -> Reply:
+        """A grounded, cited answer.
+
+        Args:
+            question: what the person asked.
+            history: earlier (role, text) turns, oldest first; trimmed by HISTORY_TURNS.
+            subject: what the conversation is about (a thread's first question, a message
+                someone right-clicked); used like an earlier question.
+            on_partial: called with the verified text so far while the answer is generated.
+        """
+        text = self.clean_question(question)
+        turns = self.trim_history(history)
+        if subject and not turns and self.settings.history_turns > 0:
+            about = clean_text(subject)[:MAX_QUESTION_CHARS]
+            if about:
+                turns = [("user", about)]
+        return self.services.pipeline.answer(text, history=turns, on_partial=on_partial)
+
+    def ask_with_evidence(self, question: str) -> tuple[Reply, list[Chunk]]:
+        """An answer and the passages it was checked against (the eval reads both)."""
+        return self.services.pipeline.answer_with_evidence(self.clean_question(question))
+
+    def search(self, question: str, *, k: int | None = None) -> list[Chunk]:
+        """The best passages for a question, best first."""
+        text = self.clean_question(question)
+        k = self.settings.top_k if k is None else k
+        if isinstance(k, bool) or not 1 <= int(k) <= MAX_SEARCH_K:
+            raise InvalidInput(f"k must be between 1 and {MAX_SEARCH_K}, not {k}.")
+        return self.services.retriever.search(text, k=int(k))
+
+    # -- the calculator -------------------------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        return self.services.catalog
+
+    def model(self, name: str | Model) -> Model:
+        return name if isinstance(name, Model) else self.catalog.model(self._name(name, "model"))
+
+    def hardware(self, name: str | Hardware) -> Hardware:
+        if isinstance(name, Hardware):
+            return name
+        return self.catalog.hardware_named(self._name(name, "hardware"))
+
+    def cost(self, model: str | Model, *, quant: str | None = None,
+             context: int | None = None, hardware: str | Hardware | None = None,
+             kv_type: str | None = None, usd_per_hour: float | None = None,
+             usd_per_kwh: float | None = None, api_usd_per_mtok: float | None = None,
+             ) -> CostEstimate:
+        """Memory, fit, speed, money and energy for one model (defaults: Q4_K_M, 8,192)."""
+        return estimate_cost(
+            self.model(model), quant=self._name(quant or DEFAULT_QUANT, "quantization"),
+            context=DEFAULT_CONTEXT if context is None else context,
+            hardware=None if hardware is None else self.hardware(hardware),
+            kv_type=kv_type or DEFAULT_KV_TYPE, usd_per_hour=usd_per_hour,
+            usd_per_kwh=DEFAULT_USD_PER_KWH if usd_per_kwh is None else usd_per_kwh,
+            api_usd_per_mtok=api_usd_per_mtok, catalog=self.catalog)
+
+    def fit(self, hardware: str | Hardware, *, context: int | None = None) -> FitReport:
+        """Every catalog model that fits on the machine, best first."""
+        hw = self.hardware(hardware)
+        ctx = DEFAULT_CONTEXT if context is None else context
+        return FitReport(hw, ctx, fit_models(self.catalog, hw, context=ctx))
+
+    def quant_ids(self) -> list[str]:
+        """Every quantization the calculator knows, as listed in quants.yaml."""
+        return [q.id for q in self.catalog.quants]
+
+    # -- the index ------------------------------------------------------------------------
+    def reindex(self, *, full: bool = False, progress: Progress | None = None) -> ReindexReport:
+        """Index knowledge/ (incremental by content hash, or a full rebuild)."""
+        return self.services.index.reindex(full=full, progress=progress)
+
+    def status(self, *, load_model: bool = False) -> dict[str, Any]:
+        """What the desk holds and runs on; the model is named only once loaded (or asked)."""
+        stats = dict(self.services.index.stats())
+        try:
+            stats["catalog"] = {"models": len(self.catalog.models),
+                                "hardware": len(self.catalog.hardware)}
+        except ModelDeskError as exc:  # the index still answers without the calculator
+            stats["catalog"] = {"error": str(exc)}
+        if load_model or self.services.pipeline_loaded:
+            pipeline = self.services.pipeline
+            stats["llm"] = pipeline.model_name
+            stats["llm_backend"] = pipeline.backend_name
+            stats["queue_depth"] = pipeline.queue_depth
+        return stats
+
+    # -- feedback -------------------------------------------------------------------------
+    @property
+    def feedback(self) -> FeedbackStore:
+        with self._lock:
+            if self._feedback is None:
+                self._feedback = FeedbackStore(self.settings.feedback_db)
+            return self._feedback
+
+    def record_answer(self, answer: Answer, channel: str = "") -> int:
+        """Store an answer so votes can refer to it; returns its id."""
+        return self.feedback.record_answer(answer, channel)
+
+    def record_vote(self, answer_id: int, voter_id: int | str, vote: int) -> None:
+        """A 👍 (1) or 👎 (-1) on a stored answer; a second vote by the same person replaces it."""
+        if vote not in (1, -1):
+            raise InvalidInput("A vote is 1 (helpful) or -1 (not helpful).")
+        self.feedback.record_vote(answer_id, voter_id, vote)
+
+    def close(self) -> None:
+        """Free the model and connections."""
+        self.services.close()
+
+    def __enter__(self) -> Desk:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
