@@ -35,11 +35,14 @@ MODEL_FIELDS: dict[str, tuple[type, ...]] = {
     "context": (int,),
     "sliding_window": (int, type(None)),
     "sliding_window_layers": (int, type(None)),
+    "attention": (list, type(None)),
     "license": (str,),
     "released": (str,),
     "gguf_file_gb": (dict,),
     "sources": (list,),
 }
+
+OPTIONAL_FIELDS = {"attention"}  # the per-layer layout, only where not every layer is full
 
 HARDWARE_FIELDS: dict[str, tuple[type, ...]] = {
     "id": (str,),
@@ -48,10 +51,12 @@ HARDWARE_FIELDS: dict[str, tuple[type, ...]] = {
     "kind": (str,),
     "memory_gb": NUMBER,
     "bandwidth_gbps": NUMBER,
-    "power_w": NUMBER,
+    # null where no source establishes the figure (a conflict, or no vendor number): the
+    # calculator then leaves energy out and says so, rather than guess.
+    "power_w": (int, float, type(None)),
     "usd_per_hour": (int, float, type(None)),
     "price_usd": (int, float, type(None)),
-    "price_as_of": (str,),
+    "price_as_of": (str, type(None)),
     "sources": (list,),
 }
 
@@ -130,7 +135,8 @@ def _check_fields(entry: dict[str, Any], fields: dict[str, tuple[type, ...]]) ->
     errors: list[str] = []
     for key, types in fields.items():
         if key not in entry:
-            errors.append(f"{label}: missing field {key!r}")
+            if key not in OPTIONAL_FIELDS:
+                errors.append(f"{label}: missing field {key!r}")
             continue
         value = entry[key]
         # bool is a subclass of int; a YAML `yes` must never pass for a count.
@@ -516,7 +522,7 @@ def test_alias_collisions_are_rejected() -> None:
         ("kind", "tpu", "not in"),
         ("memory_gb", 0, "memory_gb must be positive"),
         ("bandwidth_gbps", -5, "bandwidth_gbps must be positive"),
-        ("power_w", None, "has type NoneType"),
+        ("power_w", "300 W", "has type str"),
         ("price_usd", 0, "positive or null"),
         ("price_as_of", "Nov 2026", "not YYYY-MM"),
         ("sources", None, "at least one source"),
