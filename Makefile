@@ -33,7 +33,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check bot tests
-	$(VENV)/bin/mypy bot/core
+	$(VENV)/bin/mypy --strict bot/core
 
 clean:
 	rm -rf data .pytest_cache

@@ -149,7 +149,8 @@ def _int(text: str) -> int:
     try:
         return int(text.replace(",", "").replace("_", ""))
     except ValueError:
-        raise InvalidInput(f"Context must be a whole number of tokens, not {text[:20]!r}.") from None
+        msg = f"Context must be a whole number of tokens, not {text[:20]!r}."
+        raise InvalidInput(msg) from None
 
 
 def run_console(settings: Settings) -> int:

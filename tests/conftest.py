@@ -15,6 +15,8 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_KB = ROOT / "tests" / "fixtures" / "knowledge"
 
+from kb_support import expected_chunks  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def embedder():
@@ -70,3 +72,17 @@ def indexed_settings(tmp_path_factory):
     settings = load_settings(None, knowledge_dir=root / "knowledge", data_dir=root / "data")
     build_services(settings, embedder=get_embedder(None)).index.reindex()
     return settings
+
+
+@pytest.fixture(scope="session")
+def fixture_chunks() -> int:
+    """Chunks of the fixture knowledge base (computed, never hard-coded)."""
+    return expected_chunks()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that loads the real GGUF (through `local_llm`) is `slow`, so `make test-fast`
+    never loads it."""
+    for item in items:
+        if "local_llm" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

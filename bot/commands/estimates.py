@@ -17,8 +17,8 @@ from typing import Any
 from bot.core.catalog import Hardware, Model
 from bot.core.costs import DEFAULT_USD_PER_KWH
 from bot.core.desk import DEFAULT_CONTEXT, DEFAULT_QUANT, Desk
-from bot.render.estimates import format_cost, format_fit
 from bot.core.errors import InvalidInput, ModelDeskError
+from bot.render.estimates import format_cost, format_fit
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""The synchronous core of ModelDesk. Nothing here imports discord."""
+"""The synchronous core of ModelDesk. Nothing here imports a chat adapter."""

@@ -59,25 +59,30 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 from bot.core.catalog import Catalog, Hardware, Model, Quant, normalize
+from bot.core.cost_types import (
+    DEFAULT_USD_PER_KWH,
+    GB,
+    GIB,
+    KV_TYPES,
+    MIB,
+    SYSTEM_RAM_GIB,
+    CostEstimate,
+    FitResult,
+    layer_summary,
+)
 from bot.core.errors import InvalidInput
+from bot.core.money import HOURS_PER_MONTH, LIFE_HOURS, add_money
 
 log = logging.getLogger(__name__)
 
-GB = 1_000_000_000
-GIB = 1 << 30
-MIB = 1 << 20
 
 # Bytes per KV element as (numerator, denominator), exact: llama.cpp blocks of 32 values.
-KV_TYPES: dict[str, tuple[int, int]] = {"f16": (2, 1), "q8_0": (34, 32), "q4_0": (18, 32)}
 N_UBATCH = 512
 RUNTIME_ALLOWANCE_BYTES = 500_000_000  # 0.5 GB, as llmfit and CanIRunThisLLM assume
 USABLE_FRACTION = {"gpu": 0.95, "apple": 0.75, "cpu": 0.85}
 SYSTEM_RAM_BANDWIDTH_GBPS = 51.2  # dual-channel DDR4-3200: 2 x 8 bytes x 3,200 MT/s
-SYSTEM_RAM_GIB = 64
 STATE_BYTES_PER_VALUE = 4  # llama.cpp keeps recurrent states in f32
 MAX_PARALLEL = 256
 MAX_GPUS = 64
@@ -90,10 +95,6 @@ EFFICIENCY_HIGH = 0.9
 # the low end of the range may fall to this efficiency (continuous, so still monotone).
 EFFICIENCY_FLOOR = 0.25
 FAST_TPS = 100.0
-LIFE_YEARS = 3
-LIFE_HOURS = LIFE_YEARS * 365 * 24  # 26,280 hours, running around the clock
-HOURS_PER_MONTH = 730
-DEFAULT_USD_PER_KWH = 0.15
 # The quantizations people download, best first (llmfit walks a similar ladder). Legacy
 # Q4_0/Q4_1/Q5_0/Q5_1 are left out (K-quants of the same size are better), and so is
 # everything below Q2_K, where quality collapses.
@@ -101,138 +102,6 @@ FIT_LADDER = ("F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K
 FIT_MAX_BITS = 16.5  # without any ladder name in the catalog: 3 to 16 bits per weight
 FIT_MIN_BITS = 3.0
 GOOD_BITS = 4.4  # about 4-bit or better (IQ4_XS 4.46 and up) ranks first in `fit`
-
-
-@dataclass
-class CostEstimate:
-    """Everything `cost` reports; `to_dict()` is the CLI's JSON contract."""
-
-    model: Model
-    quant: Quant
-    context: int
-    kv_type: str
-    hardware: Hardware | None
-    weights_bytes: int
-    weights_basis: str
-    kv_cache_bytes: int
-    compute_buffer_bytes: int
-    runtime_bytes: int
-    state_bytes: int = 0
-    parallel: int = 1
-    gpus: int = 1
-    ram_gb: float = SYSTEM_RAM_GIB
-    usable_bytes: int | None = None
-    fits: bool | None = None
-    gpu_layers: int | None = None
-    offloaded: bool = False
-    runnable: bool | None = None
-    tokens_per_second: float | None = None
-    tokens_per_second_range: tuple[float, float] | None = None
-    usd_per_hour: float | None = None
-    cost_basis: str | None = None
-    usd_per_kwh: float = DEFAULT_USD_PER_KWH
-    usd_per_million_tokens: float | None = None
-    joules_per_token: float | None = None
-    wh_per_million_tokens: float | None = None
-    api_usd_per_mtok: float | None = None
-    break_even_million_tokens_per_month: float | None = None
-    break_even_reachable: bool | None = None
-    assumptions: list[str] = field(default_factory=list)
-
-    @property
-    def overhead_bytes(self) -> int:
-        """Compute buffer plus runtime allowance."""
-        return self.compute_buffer_bytes + self.runtime_bytes
-
-    @property
-    def total_bytes(self) -> int:
-        """Weights + KV cache + recurrent state + overhead."""
-        return self.weights_bytes + self.kv_cache_bytes + self.state_bytes + self.overhead_bytes
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object `modeldesk cost --json` prints; other tools read these keys."""
-        tps_range = list(self.tokens_per_second_range) if self.tokens_per_second_range else None
-        return {
-            "model": self.model.to_dict(),
-            "hardware": self.hardware.to_dict() if self.hardware else None,
-            "quant": self.quant.id,
-            "bits_per_weight": self.quant.bits_per_weight,
-            "context": self.context,
-            "kv_type": self.kv_type,
-            "weights_bytes": self.weights_bytes,
-            "weights_basis": self.weights_basis,
-            "kv_cache_bytes": self.kv_cache_bytes,
-            "state_bytes": self.state_bytes,
-            "parallel": self.parallel,
-            "kv_cache_bytes_per_sequence": self.kv_cache_bytes // max(1, self.parallel),
-            "gpus": self.gpus,
-            "ram_gb": self.ram_gb,
-            "compute_buffer_bytes": self.compute_buffer_bytes,
-            "overhead_bytes": self.overhead_bytes,
-            "total_bytes": self.total_bytes,
-            "usable_bytes": self.usable_bytes,
-            "fits": self.fits,
-            "gpu_layers": self.gpu_layers,
-            "offloaded": self.offloaded,
-            "tokens_per_second": self.tokens_per_second,
-            "tokens_per_second_range": list(tps_range) if tps_range else None,
-            "prompt_processing": "not estimated",
-            "usd_per_hour": self.usd_per_hour,
-            "cost_basis": self.cost_basis,
-            "usd_per_kwh": self.usd_per_kwh,
-            "usd_per_million_tokens": self.usd_per_million_tokens,
-            "joules_per_token": self.joules_per_token,
-            "wh_per_million_tokens": self.wh_per_million_tokens,
-            "api_usd_per_mtok": self.api_usd_per_mtok,
-            "break_even_million_tokens_per_month": self.break_even_million_tokens_per_month,
-            "break_even_reachable": self.break_even_reachable,
-            "assumptions": list(self.assumptions),
-        }
-
-
-@dataclass
-class FitResult:
-    """One model that fits, at the best quantization that fits."""
-
-    estimate: CostEstimate
-
-    @property
-    def model(self) -> Model:
-        return self.estimate.model
-
-    @property
-    def quant(self) -> Quant:
-        return self.estimate.quant
-
-    @property
-    def total_bytes(self) -> int:
-        return self.estimate.total_bytes
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        return self.estimate.tokens_per_second
-
-    def to_dict(self) -> dict[str, Any]:
-        """One row of `modeldesk fit --json`."""
-        est = self.estimate
-        tps_range = est.tokens_per_second_range
-        return {
-            "model": est.model.id,
-            "name": est.model.name,
-            "params_b": est.model.params_b,
-            "active_params_b": est.model.active_b,
-            "quant": est.quant.id,
-            "bits_per_weight": est.quant.bits_per_weight,
-            "context": est.context,
-            "weights_bytes": est.weights_bytes,
-            "kv_cache_bytes": est.kv_cache_bytes,
-            "overhead_bytes": est.overhead_bytes,
-            "total_bytes": est.total_bytes,
-            "free_bytes": (est.usable_bytes or 0) - est.total_bytes,
-            "tokens_per_second": est.tokens_per_second,
-            "tokens_per_second_range": list(tps_range) if tps_range else None,
-            "usd_per_million_tokens": est.usd_per_million_tokens,
-        }
 
 
 # --- the pieces -----------------------------------------------------------------------------
@@ -382,7 +251,7 @@ def estimate_cost(
     if hw is not None:
         _place(est, hw)
         _speed(est, hw)
-    _money(est, hw, usd_per_hour)
+    add_money(est, hw, usd_per_hour)
     return est
 
 
@@ -397,35 +266,11 @@ def _check_scale(parallel: int, gpus: int, ram_gb: float, hw: Hardware | None) -
         raise InvalidInput(f"--gpus applies to GPUs; {hw.name} is not one.")
 
 
-def _layer_text(m: Model, kv_type: str) -> str:
-    num, den = KV_TYPES[kv_type]
-    parts = []
-    for g in m.layer_groups:
-        heads = f"{g.kv_heads or m.kv_heads} KV heads x {g.head_dim or m.head_dim} head dim"
-        if g.kind == "full":
-            parts.append(f"{g.layers} full-attention layers x 2 x {heads} x context")
-        elif g.kind == "sliding":
-            parts.append(f"{g.layers} sliding-window layers x 2 x {heads} x min(context, "
-                         f"{g.window:,})")
-        elif g.kind == "chunked":
-            parts.append(f"{g.layers} chunked-attention layers x 2 x {heads} x min(context, "
-                         f"{g.chunk:,})")
-        elif g.kind == "mla":
-            parts.append(f"{g.layers} latent-attention (MLA) layers x ({g.kv_lora_rank} + "
-                         f"{g.rope_dim}) x context")
-        elif g.kind in ("linear", "ssm"):
-            label = "linear-attention" if g.kind == "linear" else "Mamba-2"
-            parts.append(f"{g.layers} {label} layers with no KV cache")
-        else:
-            parts.append(f"{g.layers} layers with no cache")
-    return "; ".join(parts) + f"; x {num / den:g} bytes ({kv_type})"
-
-
 def _memory_assumptions(est: CostEstimate) -> list[str]:
     m = est.model
     items = [
         f"Weights: {est.weights_basis}.",
-        f"KV cache: {_layer_text(m, est.kv_type)}"
+        f"KV cache: {layer_summary(m, est.kv_type)}"
         + (f", x {est.parallel} parallel sequences (llama-server -np {est.parallel} with "
            f"-c {est.parallel * est.context:,})" if est.parallel > 1 else "") + ".",
     ]
@@ -534,106 +379,7 @@ def _speed(est: CostEstimate, hw: Hardware) -> None:
     est.assumptions.append("Prompt processing (prefill) is compute-bound and not estimated.")
 
 
-def _money(est: CostEstimate, hw: Hardware | None, usd_per_hour: float | None) -> None:
-    power = hw.power_w if hw else None
-    electricity = (power / 1000 * est.usd_per_kwh) if power else None
-    if usd_per_hour is not None:
-        est.usd_per_hour, est.cost_basis = usd_per_hour, "given"
-        est.assumptions.append(f"$/hour: ${usd_per_hour:g} as given (electricity included).")
-    elif hw and hw.usd_per_hour is not None:
-        est.usd_per_hour, est.cost_basis = hw.usd_per_hour, "rental"
-        est.assumptions.append(
-            f"$/hour: typical rental price ${hw.usd_per_hour:g}"
-            + (f" (as of {hw.price_as_of})" if hw.price_as_of else "")
-            + ", electricity included."
-        )
-    elif hw and hw.price_usd is not None:
-        amortized = hw.price_usd / LIFE_HOURS
-        est.usd_per_hour = amortized + (electricity or 0.0)
-        est.cost_basis = "purchase"
-        est.assumptions.append(
-            f"$/hour: purchase price ${hw.price_usd:,.0f} over {LIFE_YEARS} years running "
-            f"around the clock (${amortized:.4f}/h)"
-            + (
-                f" + {power:g} W x ${est.usd_per_kwh:g}/kWh (${electricity:.4f}/h)"
-                if electricity is not None
-                else " (power draw unknown, electricity not counted)"
-            )
-            + "."
-        )
-    elif electricity is not None:
-        est.usd_per_hour, est.cost_basis = electricity, "electricity"
-        est.assumptions.append(
-            f"$/hour: electricity only, {power:g} W x ${est.usd_per_kwh:g}/kWh (no price known)."
-        )
-    tps = est.tokens_per_second
-    if tps:
-        if est.usd_per_hour is not None:
-            est.usd_per_million_tokens = est.usd_per_hour * 1e6 / (tps * 3600)
-        if power:
-            est.joules_per_token = power / tps
-            est.wh_per_million_tokens = power * 1e6 / (tps * 3600)
-            est.assumptions.append(
-                f"Energy: {power:g} W board power drawn the whole time (real draw is often lower)."
-            )
-    if est.api_usd_per_mtok and est.usd_per_hour is not None:
-        monthly = est.usd_per_hour * HOURS_PER_MONTH
-        est.break_even_million_tokens_per_month = monthly / est.api_usd_per_mtok
-        if tps:
-            capacity = tps * 3600 * HOURS_PER_MONTH / 1e6
-            est.break_even_reachable = est.break_even_million_tokens_per_month <= capacity
-        est.assumptions.append(
-            f"Break-even: ${est.usd_per_hour:.4f}/h x {HOURS_PER_MONTH} h a month / "
-            f"${est.api_usd_per_mtok:g} per 1M API tokens."
-        )
-
-
-# --- fit ------------------------------------------------------------------------------------
-
-
-def fit_ladder(catalog: Catalog) -> list[Quant]:
-    """The quantizations `fit` tries, most bits first (see FIT_LADDER)."""
-    by_key = {normalize(q.id): q for q in catalog.quants}
-    ladder = [by_key[normalize(name)] for name in FIT_LADDER if normalize(name) in by_key]
-    if not ladder:
-        ladder = [q for q in catalog.quants if FIT_MIN_BITS <= q.bits_per_weight <= FIT_MAX_BITS]
-    return sorted(ladder, key=lambda q: -q.bits_per_weight)
-
-
-def fit_models(
-    catalog: Catalog, hardware: Hardware | str, *, context: int = 8192, gpus: int = 1
-) -> list[FitResult]:
-    """Every catalog model that fits entirely in the hardware's memory, best first.
-
-    Each model gets the first quantization of the ladder F16, Q8_0, Q6_K, Q5_K_M, Q4_K_M,
-    IQ4_XS, Q3_K_M, Q2_K that fits at `context` tokens; models whose maximum context is
-    shorter are skipped. Order: about 4 bits per weight or more (>= 4.4) first, then more
-    parameters, then faster.
-
-    Raises:
-        InvalidInput: context is not a positive whole number.
-        NotFound: unknown hardware name.
-    """
-    hw = catalog.hardware_named(hardware) if isinstance(hardware, str) else hardware
-    if isinstance(context, bool) or not isinstance(context, int) or context <= 0:
-        raise InvalidInput(f"Context must be a whole number of tokens, 1 or more, not {context}.")
-    ladder = fit_ladder(catalog)
-    results: list[FitResult] = []
-    for model in catalog.models:
-        if model.context < context:
-            continue
-        for quant in ladder:
-            est = estimate_cost(model, quant=quant, context=context, hardware=hw, gpus=gpus,
-                                catalog=catalog)
-            if est.fits:
-                results.append(FitResult(est))
-                break
-    results.sort(
-        key=lambda r: (
-            r.quant.bits_per_weight >= GOOD_BITS,
-            r.model.params_b,
-            r.tokens_per_second or 0.0,
-        ),
-        reverse=True,
-    )
-    return results
+__all__ = [
+    "DEFAULT_USD_PER_KWH", "GB", "GIB", "HOURS_PER_MONTH", "LIFE_HOURS", "MIB", "SYSTEM_RAM_GIB",
+    "CostEstimate", "FitResult", "estimate_cost",
+]

@@ -1,4 +1,4 @@
-"""Desk: the one object every front end (console, CLI, Discord) calls.
+"""Desk: the one object every front end (console, CLI, chat adapter) calls.
 
 It owns every default (quantization Q4_K_M, 8,192 tokens of context), every limit (one
 question length), the history policy (`HISTORY_TURNS=0` means no history anywhere), the
@@ -16,9 +16,10 @@ from typing import Any
 
 from bot.config import Settings
 from bot.core.catalog import Catalog, Hardware, Model
-from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost, fit_models
+from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost
 from bot.core.errors import InvalidInput, ModelDeskError, user_message
 from bot.core.feedback import FeedbackStore
+from bot.core.fit import fit_models
 from bot.core.index import Progress, ReindexReport
 from bot.core.services import Services
 from bot.core.text import clean_text, neutralize_mentions
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 DEFAULT_QUANT = "Q4_K_M"
 DEFAULT_CONTEXT = 8192
 DEFAULT_KV_TYPE = "f16"
-MAX_QUESTION_CHARS = 2000  # the one question limit: Discord, console and CLI alike
+MAX_QUESTION_CHARS = 2000  # the one question limit, for every front end
 MIN_QUESTION_CHARS = 2
 MAX_NAME_CHARS = 120  # a model or hardware name as typed
 MAX_SEARCH_K = 20

@@ -39,7 +39,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         path = Path(model_path) if model_path else bundled_model_path()
         if not path.exists():
@@ -67,7 +67,8 @@ class Embedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return vectors.tolist()
+        out: list[list[float]] = vectors.tolist()
+        return out
 
     def embed_one(self, text: str) -> list[float]:
         return self.embed([text])[0]

@@ -55,7 +55,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
 
 
 def _norm(text: str) -> str:
-    # A phrase broken across a line in the markdown still counts.
+    # A phrase broken across a line in the source text still counts.
     return " ".join(text.lower().split())
 
 

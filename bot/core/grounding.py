@@ -153,6 +153,15 @@ def repeated_run(sentence: str, limit: int = MAX_REPEATED_CHARS) -> str | None:
     return None
 
 
+_STUTTER = re.compile(r"(.{3,}?)\1{2,}")
+
+
+def stutters(sentence: str) -> bool:
+    """A unit of three or more characters, with letters in it, said three times in a row."""
+    text = " ".join(sentence.lower().split())
+    return any(sum(c.isalpha() for c in m.group(1)) >= 2 for m in _STUTTER.finditer(text))
+
+
 def has_subword_repetition(sentence: str) -> bool:
     """The same sub-word twice in a row inside a token or across tokens: "Math-Math", "is is"."""
     parts = [p.lower() for p in _SUBWORD.findall(sentence)]
@@ -166,7 +175,8 @@ def is_repetitive(sentence: str) -> bool:
     trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
     if len(trigrams) >= 6 and len(set(trigrams)) < 0.8 * len(trigrams):
         return True
-    return has_subword_repetition(sentence) or repeated_run(sentence) is not None
+    return (has_subword_repetition(sentence) or stutters(sentence)
+            or repeated_run(sentence) is not None)
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’][a-z]+)?")

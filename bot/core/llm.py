@@ -8,19 +8,16 @@ many callers wait; the server backend turns every transport failure into `Backen
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import logging
 import os
 import threading
 from collections import deque
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
-from bot.core.errors import ModelDeskError, ModelUnavailable
+from bot.core.errors import ModelDeskError
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -311,138 +308,6 @@ class LlamaCppBackend(_CompletesFromStream):
             self._release()
 
 
-class OpenAICompatibleBackend(_CompletesFromStream):
-    """A model behind an OpenAI-compatible chat API: llama.cpp server, vLLM, Ollama, ..."""
-
-    def __init__(self, base_url: str, *, model: str, api_key: str | None, timeout_s: float) -> None:
-        """Prepare the HTTP client; nothing is sent until the first request.
-
-        Args:
-            base_url: the server address, with or without the trailing `/v1`.
-            model: the model name the server expects.
-            api_key: sent as a bearer token when set.
-            timeout_s: the longest wait to connect or for the next piece of the reply.
-        """
-        url = base_url.rstrip("/")
-        if not url.endswith("/v1"):
-            url += "/v1"
-        self.base_url = url
-        self.name = model
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s))
-
-    def stream_chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        temperature: float,
-        top_p: float = 0.9,
-        stop: list[str] | None = None,
-    ) -> Iterator[str]:
-        """Yield the reply piece by piece from the server's event stream.
-
-        Args:
-            messages: chat messages (`role`, `content`).
-            max_tokens: the most tokens the reply may have.
-            temperature: sampling temperature; 0 is greedy.
-            top_p: nucleus sampling threshold.
-            stop: strings that end the reply.
-
-        Raises:
-            BackendUnavailable: the server cannot be reached, times out, answers with an
-                error or stops sending before the reply is complete.
-        """
-        body: dict[str, Any] = {
-            "model": self.name,
-            "messages": messages,
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "top_p": top_p,
-            "stream": True,
-        }
-        if stop:
-            body["stop"] = stop
-        url = f"{self.base_url}/chat/completions"
-        try:
-            with self._client.stream("POST", url, json=body) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    log.error(
-                        "%s answered HTTP %d: %s", url, response.status_code, response.text[:300]
-                    )
-                    raise ModelUnavailable(UNAVAILABLE)
-                finished = False
-                for line in response.iter_lines():
-                    data = _sse_data(line)
-                    if data is None:
-                        continue
-                    if data == "[DONE]":
-                        finished = True
-                        break
-                    piece, done = _parse_event(data, url)
-                    finished = finished or done
-                    if piece:
-                        yield piece
-                if not finished:
-                    log.error("%s ended the stream before the reply was complete", url)
-                    raise ModelUnavailable(UNAVAILABLE)
-        except httpx.HTTPError as exc:
-            log.error("Request to %s failed: %s: %s", url, type(exc).__name__, exc)
-            raise ModelUnavailable(UNAVAILABLE) from exc
-
-    @property
-    def queue_depth(self) -> int:
-        """The server queues requests itself; nothing waits in this process."""
-        return 0
-
-    def exclusive(self) -> AbstractContextManager[Any | None]:
-        """No in-process model to hold: yields None."""
-        return nullcontext(None)
-
-    def ping(self) -> bool:
-        """Whether the server answers `GET /v1/models`; the reason is logged when it does not."""
-        url = f"{self.base_url}/models"
-        try:
-            response = self._client.get(url)
-        except httpx.HTTPError as exc:
-            log.warning("Health check of %s failed: %s: %s", url, type(exc).__name__, exc)
-            return False
-        if response.status_code != 200:
-            log.warning("Health check of %s answered HTTP %d", url, response.status_code)
-            return False
-        return True
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._client.close()
-
-
-def _sse_data(line: str) -> str | None:
-    """The payload of an SSE `data:` line; None for comments, blank lines and other fields."""
-    if not line.startswith("data:"):
-        return None
-    return line[5:].strip()
-
-
-def _parse_event(data: str, url: str) -> tuple[str, bool]:
-    """Read one streamed chat-completion chunk: (text piece, whether the reply finished)."""
-    try:
-        event = json.loads(data)
-    except json.JSONDecodeError as exc:
-        log.error("%s sent an unreadable event: %.200s", url, data)
-        raise ModelUnavailable(UNAVAILABLE) from exc
-    if "error" in event:
-        log.error("%s reported an error mid-stream: %.300s", url, data)
-        raise ModelUnavailable(UNAVAILABLE)
-    choices = event.get("choices") or []
-    if not choices:
-        return "", False
-    choice = choices[0]
-    piece = (choice.get("delta") or {}).get("content") or ""
-    return piece, bool(choice.get("finish_reason"))
-
-
 def build_backend(settings: Settings) -> LLMBackend:
     """Build the backend the settings ask for.
 
@@ -457,6 +322,8 @@ def build_backend(settings: Settings) -> LLMBackend:
             msg = "LLM_BACKEND is openai but LLM_BASE_URL is not set; set it to the server's URL."
             raise ModelDeskError(msg)
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        from bot.core.llm_server import OpenAICompatibleBackend
+
         return OpenAICompatibleBackend(
             settings.llm_base_url,
             model=settings.llm_model,

@@ -10,7 +10,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u
 
 
 def clean_text(text: object, *, keep_lines: bool = False) -> str:
-    """Text safe for every layer below: no lone surrogates (which discord.py's JSON decoding
+    """Text safe for every layer below: no lone surrogates (which a chat client's JSON decoding
     can produce and the tokenizer rejects), no control or invisible formatting characters,
     compatibility forms folded (full-width letters), whitespace collapsed."""
     raw = str(text or "")

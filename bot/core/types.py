@@ -1,4 +1,4 @@
-"""Plain data shared by the core and every adapter (CLI, console, Discord)."""
+"""Plain data shared by the core and every adapter (CLI, console, chat)."""
 
 from __future__ import annotations
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from bot.core.catalog import Hardware
 from bot.core.costs import GB, GIB, USABLE_FRACTION, CostEstimate, FitResult
 
-
-
 _MD = str.maketrans({c: "\\" + c for c in "\\*_~`|>[]#"})
 MAX_CHARS = 1800
 ASSUMPTIONS_HINT = " Full list with `--json`."

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kb_support import expected_chunks
 
 from bot.cli import main
 
@@ -26,7 +27,8 @@ def _json(capsys) -> dict:
 def test_reindex_then_search_json(cli_env, capsys) -> None:
     assert main(["reindex", "--json"]) == 0
     report = _json(capsys)
-    assert report["total_chunks"] == 6 and len(report["added"]) == 3 and report["full"]
+    assert report["total_chunks"] == expected_chunks()
+    assert len(report["added"]) == 3 and report["full"]
     assert (cli_env / "data" / "manifest.json").exists()
     assert main(["search", "can a pickle file run code", "--k", "2", "--json"]) == 0
     out = _json(capsys)
@@ -79,3 +81,13 @@ def test_console_script_help() -> None:
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True)
     for command in ("reindex", "search", "eval", "run"):
         assert command in out.stdout
+
+
+def test_log_level_is_honoured(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    main(["--env-file", "/nonexistent", "fit", "rtx-4090", "--json"])
+    assert "DEBUG bot.core.catalog" in capsys.readouterr().err
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    main(["--env-file", "/nonexistent", "fit", "rtx-4090", "--json"])
+    assert "DEBUG" not in capsys.readouterr().err

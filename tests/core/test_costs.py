@@ -16,11 +16,10 @@ from bot.core.costs import (
     MIB,
     compute_buffer_bytes,
     estimate_cost,
-    fit_ladder,
-    fit_models,
     kv_cache_bytes,
 )
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.fit import fit_ladder, fit_models
 from bot.render.estimates import ASSUMPTIONS_HINT, format_cost, format_fit, safe
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from kb_support import expected_chunks
 
 from bot.core.errors import Busy, IndexNotReady
 
@@ -20,7 +21,7 @@ def _count_embedded(embedder, monkeypatch) -> list[int]:
 def test_incremental_reindex_embeds_only_what_changed(services, kb_dir, embedder,
                                                       monkeypatch) -> None:
     first = services.index.reindex()
-    assert first.full and len(first.added) == 3 and first.total_chunks == 6
+    assert first.full and len(first.added) == 3 and first.total_chunks == expected_chunks()
     calls = _count_embedded(embedder, monkeypatch)
 
     noop = services.index.reindex()
@@ -73,7 +74,7 @@ def test_full_rebuild_swaps_collections(services) -> None:
     services.index.reindex()
     old = services.index.stats()["collection"]
     report = services.index.reindex(full=True)
-    assert report.full and report.unchanged and report.total_chunks == 6
+    assert report.full and report.unchanged and report.total_chunks == expected_chunks()
     new = services.index.stats()["collection"]
     assert new != old
     assert services.retriever.search("weights_only", k=1)[0].file == "security/pickle.md"
@@ -110,3 +111,20 @@ def test_progress_callback_reports_every_chunk(services) -> None:
     seen: list[tuple[int, int]] = []
     services.index.reindex(progress=lambda done, total, msg: seen.append((done, total)))
     assert seen[-1] == (6, 6)
+
+
+def test_noop_reindex_with_a_skipped_file_leaves_the_manifest_alone(services, kb_dir) -> None:
+    # The review's defect: the stored skipped list (dicts) was compared with the report's
+    # (tuples), so once a file was skipped every no-op reindex rewrote the manifest.
+    (kb_dir / "security" / "broken.md").write_text("no front matter here\n")
+    first = services.index.reindex()
+    assert [f for f, _ in first.skipped] == ["security/broken.md"]
+    stamp = services.index.read_manifest()["updated_at"]
+    mtime = services.settings.manifest_path.stat().st_mtime_ns
+    import time
+
+    time.sleep(1.1)  # updated_at has one-second resolution
+    again = services.index.reindex()
+    assert again.chunks_embedded == 0 and again.skipped == first.skipped
+    assert services.index.read_manifest()["updated_at"] == stamp
+    assert services.settings.manifest_path.stat().st_mtime_ns == mtime

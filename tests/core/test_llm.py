@@ -14,10 +14,10 @@ from bot.config import load_settings
 from bot.core.errors import BackendUnavailable, ModelDeskError
 from bot.core.llm import (
     LlamaCppBackend,
-    OpenAICompatibleBackend,
     build_backend,
     bundled_model_path,
 )
+from bot.core.llm_server import OpenAICompatibleBackend
 from tests.fakes.openai_server import DEFAULT_PIECES, FakeOpenAIServer
 
 QUESTION = [

@@ -38,7 +38,8 @@ def test_follow_up_uses_the_previous_question(indexed) -> None:
     alone = indexed.retriever.search("and at 8-bit?", k=1)[0]
     followed = indexed.retriever.search("and at 8-bit?", k=1, history=history)[0]
     assert followed.heading == "Weights memory at each quantization"
-    assert followed.score > alone.score or alone.heading != followed.heading
+    assert alone.heading != followed.heading or followed.score > alone.score
+    assert followed.score > alone.score  # the earlier question makes the match stronger
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t"])
@@ -69,3 +70,28 @@ def test_a_new_topic_in_a_thread_does_not_borrow_the_old_subject(indexed) -> Non
     threaded = indexed.retriever.search("what is a good recipe for banana bread?", k=1,
                                         history=history)[0]
     assert threaded.score == alone.score < 0.3
+
+
+def test_a_bug_raises_instead_of_reading_as_a_store_outage(indexed, monkeypatch) -> None:
+    # Only store errors are retried and reported as an outage; a programming error surfaces.
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("a bug, not an outage")
+
+    monkeypatch.setattr(indexed.retriever, "_rank", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        indexed.retriever.search("pickle", k=1)
+
+
+def test_a_store_error_is_retried_then_reported(indexed, monkeypatch) -> None:
+    from bot.core.errors import StoreUnavailable
+
+    calls = []
+
+    def down(*_: object, **__: object) -> None:
+        calls.append(1)
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(indexed.retriever, "_rank", down)
+    with pytest.raises(StoreUnavailable, match="knowledge store"):
+        indexed.retriever.search("pickle", k=1)
+    assert len(calls) > 1

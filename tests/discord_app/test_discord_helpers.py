@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import discord
 
+from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
 from bot.discord_app.cogs.admin import format_report, format_stats, is_admin
 from bot.discord_app.cogs.ask import thread_name
 from bot.discord_app.cogs.estimates import quant_choices, with_assumptions
-from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
 from bot.discord_app.errors import APOLOGY, user_message
 
 
@@ -78,9 +78,13 @@ def test_thread_names_are_short_and_harmless() -> None:
 
 
 def test_user_messages_for_errors() -> None:
-    from bot.core.errors import BackendUnavailable, InvalidInput
-
-    from bot.core.errors import STORE_DOWN, ModelUnavailable, StoreUnavailable
+    from bot.core.errors import (
+        STORE_DOWN,
+        BackendUnavailable,
+        InvalidInput,
+        ModelUnavailable,
+        StoreUnavailable,
+    )
 
     assert user_message(ModelUnavailable()) == BACKEND_DOWN
     assert user_message(StoreUnavailable()) == STORE_DOWN

@@ -5,11 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from bot.discord_app.cogs.ask import THINKING, AskCog
 from bot.config import load_settings
 from bot.core.desk import Desk
-from bot.core.services import Services
 from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
+from bot.core.services import Services
+from bot.discord_app.cogs.ask import THINKING, AskCog
 
 BOT, USER = 1, 2
 

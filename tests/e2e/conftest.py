@@ -102,7 +102,9 @@ async def desk(e2e_data: Path, embedder: Any,
     old_base, old_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     Route.BASE = fake.api_base
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
-    bot = create_bot(settings, services)
+    from bot.core.desk import Desk as CoreDesk
+
+    bot = create_bot(settings, CoreDesk(services))
     desk = Desk(fake, bot, services, settings, capture)
     _spy_on_pipeline(desk)
     runner = asyncio.create_task(bot.start(TOKEN))
@@ -138,7 +140,7 @@ def _spy_on_pipeline(desk: Desk) -> None:
 @pytest.fixture
 def fail_llm_once(desk: Desk) -> Callable[[], None]:
     """Make the language model backend raise BackendUnavailable on its next call only."""
-    from bot.core.errors import BackendUnavailable
+    from bot.core.errors import ModelUnavailable
 
     llm = desk.services.pipeline.llm
     real = llm.stream_chat
@@ -147,7 +149,8 @@ def fail_llm_once(desk: Desk) -> Callable[[], None]:
     def stream_chat(*args: Any, **kwargs: Any) -> Any:
         if state["armed"]:
             state["armed"] = False
-            raise BackendUnavailable("The language model server cannot be reached.")
+            raise ModelUnavailable("The language model is unavailable right now; try again "
+                                   "shortly.")
         return real(*args, **kwargs)
 
     llm.stream_chat = stream_chat

@@ -63,9 +63,9 @@ async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(de
     reply = click.callbacks[0]
     assert reply["type"] == 4 and reply["data"]["flags"] & 64
     assert "👍" in reply["data"]["content"]
-    summary = await asyncio.to_thread(desk.bot.feedback.summary)
+    summary = await asyncio.to_thread(desk.bot.desk.feedback.summary)
     assert summary["up"] == 1
-    rows = await asyncio.to_thread(desk.bot.feedback.rows)
+    rows = await asyncio.to_thread(desk.bot.desk.feedback.rows)
     assert rows[0]["question"].startswith("How much VRAM does Llama 3.1 8B")
     assert rows[0]["sources"] and "total_ms" in rows[0]["timings"]
     MEASURED["/ask pipeline timings (ms)"] = {k: round(v) for k, v in rows[0]["timings"].items()}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from e2e_support import Desk
 
-from bot.core.costs import estimate_cost, fit_models
-from bot.render.estimates import rate, size
+from bot.core.costs import estimate_cost
+from bot.core.fit import fit_models
 from bot.discord_app.cogs.estimates import quant_choices
+from bot.render.estimates import rate, size
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -20,8 +21,13 @@ async def test_cost_shows_the_engines_figures_and_a_chart(desk: Desk) -> None:
     catalog = desk.services.catalog
     synced = {c["name"]: c for c in desk.fake.commands[str(desk.fake.guild_id)]}
     quant = next(o for o in synced["cost"]["options"] if o["name"] == "quant")
-    assert [c["value"] for c in quant["choices"]] == quant_choices(catalog.quants)
-    assert "Q4_K_M" in [c["value"] for c in quant["choices"]]
+    assert quant.get("autocomplete") is True  # any catalog quant, offered as the user types
+    ac = await desk.fake.slash("cost", {"model": "llama-3.1-8b", "quant": "q4"}, itype=4,
+                               focused="quant")
+    await desk.fake.wait_until(lambda: ac.callbacks, timeout=10)
+    offered = [c["value"] for c in ac.callbacks[0]["data"]["choices"]]
+    assert "Q4_K_M" in offered and set(offered) <= set(quant_choices(catalog.quants))
+    assert all("4" in q for q in offered)
 
     asked_before = len(desk.calls)
     options = {"model": "llama-3.1-8b", "quant": "Q4_K_M", "context": 8192,

@@ -8,8 +8,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 from bot.core.catalog import Catalog
+from bot.core.costs import estimate_cost
+from bot.core.fit import fit_models
 from bot.render.charts import cost_chart_png, fit_chart_png
-from bot.core.costs import estimate_cost, fit_models
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "catalog"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

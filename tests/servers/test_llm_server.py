@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from bot.core.errors import BackendUnavailable
-from bot.core.llm import OpenAICompatibleBackend, bundled_model_path
+from bot.core.llm import bundled_model_path
+from bot.core.llm_server import OpenAICompatibleBackend
 
 pytestmark = pytest.mark.servers
 

@@ -160,7 +160,7 @@ def _rows(path: Path, top: str) -> list[dict[str, Any]]:
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             raise ModelDeskError(f"{path}: entry {index + 1} is not a mapping.")
-    return rows
+    return list(rows)
 
 
 def _say(error: ValidationError) -> str:

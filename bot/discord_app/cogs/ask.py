@@ -10,9 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_app.answering import History, deliver_interaction, deliver_message, generate
 from bot.core.desk import MAX_QUESTION_CHARS, MIN_QUESTION_CHARS
 from bot.core.errors import MODEL_DOWN, STORE_DOWN
+from bot.discord_app.answering import History, deliver_interaction, deliver_message, generate
 from bot.discord_app.errors import APOLOGY, NO_MENTIONS, PUBLIC_PENDING, user_message
 from bot.discord_app.formatting import sanitize, strip_reply_extras
 from bot.discord_app.limits import wait_message
@@ -48,7 +48,9 @@ class AskCog(commands.Cog):
     @app_commands.command(name="ask", description="Ask a question about open AI models.")
     @app_commands.describe(question="Your question, e.g. how much VRAM does a 7B model need?")
     async def ask(
-        self, interaction: discord.Interaction, question: app_commands.Range[str, MIN_QUESTION_CHARS, MAX_QUESTION_CHARS]
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, MIN_QUESTION_CHARS, MAX_QUESTION_CHARS],
     ) -> None:
         """Defer at once, wait for the model, stream, then show the cited answer."""
         user_id = interaction.user.id
@@ -95,7 +97,7 @@ class AskCog(commands.Cog):
         return " ".join(content.split())
 
     async def _history(self, thread: discord.Thread, before: discord.Message) -> History:
-        """The thread's earlier turns, oldest first, bounded by HISTORY_TURNS (the desk's policy)."""
+        """The thread's earlier turns, oldest first, bounded by the desk's history policy."""
         me = self.bot.user
         limit = max(0, 2 * self.bot.settings.history_turns)
         if me is None or limit == 0:
