@@ -3,9 +3,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from kb_support import expected_chunks
 
 from bot.cli import main
+
+pytestmark = pytest.mark.slow  # the bench loads the real GGUF
 
 KEYS = {"retrieval_ms_p50", "retrieval_overhead_ratio", "tokens_per_second",
         "raw_tokens_per_second", "generation_overhead_ratio", "first_token_ms_p50",

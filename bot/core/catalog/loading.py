@@ -20,6 +20,9 @@ from bot.core.errors import ModelDeskError
 
 log = logging.getLogger(__name__)
 
+# libyaml's safe loader reads the catalogs about ten times faster than the pure-Python one.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 PosInt = Annotated[int, Field(gt=0, strict=True)]
 PosFloat = Annotated[float, Field(gt=0)]
 Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
@@ -149,7 +152,7 @@ def _rows(path: Path, top: str) -> list[dict[str, Any]]:
     except OSError as exc:
         raise ModelDeskError(f"{path}: cannot be read ({exc.strerror}).") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
