@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "bot.commands.estimates",
     "bot.commands.discord",
     "bot.commands.bench",
+    "bot.commands.catalog",
 )
 
 

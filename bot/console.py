@@ -111,7 +111,8 @@ class Console:
 
     def kb(self, _: str) -> None:
         stats = self.desk.status()
-        for key in ("documents", "chunks", "last_indexed", "embedding_model", "store"):
+        for key in ("documents", "chunks", "last_indexed", "embedding_model", "store",
+                    "newest_model", "oldest_reviewed"):
             self.write(f"{key}: {stats.get(key)}\n")
 
     def reindex(self, _: str) -> None:

@@ -49,6 +49,15 @@ def register(subparsers: Any) -> None:
         help=f"electricity price for owned hardware (default {DEFAULT_USD_PER_KWH})",
     )
     cost.add_argument("--api-usd-per-mtok", type=float, help="API price per 1M tokens to compare")
+    cost.add_argument("--parallel", type=int, default=1,
+                      help="sequences served at once (llama-server -np; each holds --context "
+                           "tokens). llama-server's own default is auto, 4 slots sharing -c")
+    cost.add_argument("--gpus", type=int, help='identical GPUs the layers are split over '
+                      '(or write the hardware as "2x rtx-3090")')
+    cost.add_argument("--ram-gb", type=float, help="system RAM for offloaded layers, GiB "
+                      "(default 64)")
+    cost.add_argument("--gguf", metavar="FILE", help="size a local GGUF file from its own "
+                      "header instead of a catalog model")
     _custom_model_flags(cost)
     _custom_hardware_flags(cost)
     cost.add_argument("--chart", metavar="FILE", help="write a PNG memory chart to FILE")
@@ -61,7 +70,9 @@ def register(subparsers: Any) -> None:
         description="Every catalog model that fits on the hardware, with the best "
         "quantization that fits and its decode speed, best first.",
     )
-    fit.add_argument("hardware", nargs="?", help='catalog hardware, e.g. "rtx-4090"')
+    fit.add_argument("hardware", nargs="?", help='catalog hardware, e.g. "rtx-4090" or '
+                     '"2x rtx-3090"')
+    fit.add_argument("--gpus", type=int, help="identical GPUs the layers are split over")
     fit.add_argument("--context", type=int, default=DEFAULT_CONTEXT,
                      help=f"context tokens (default {DEFAULT_CONTEXT})")
     _custom_hardware_flags(fit)
@@ -124,15 +135,13 @@ def _model(args: argparse.Namespace, desk: Desk) -> Model:
     return desk.model(args.model)
 
 
-def _hardware(args: argparse.Namespace, desk: Desk, name: str | None) -> Hardware | None:
+def _custom_hardware(args: argparse.Namespace, name: str | None) -> Hardware | None:
     if args.memory_gb is not None or args.bandwidth_gbps is not None:
         if args.memory_gb is None or args.bandwidth_gbps is None:
             raise InvalidInput("Custom hardware needs both --memory-gb and --bandwidth-gbps.")
         return Hardware.custom(
             args.memory_gb, args.bandwidth_gbps, power_w=args.power_w, kind=args.kind, name=name
         )
-    if name:
-        return desk.hardware(name)
     return None
 
 
@@ -150,10 +159,14 @@ def _write_chart(path: str, png: bytes) -> None:
 def handle_cost(args: argparse.Namespace, settings: Any) -> int:
     """Run `modeldesk cost`."""
     desk = _desk(settings)
-    model = _model(args, desk)
-    hardware = _hardware(args, desk, args.hardware)
+    model = None if args.gguf else _model(args, desk)
+    hardware = _custom_hardware(args, args.hardware) or args.hardware
     est = desk.cost(
         model,
+        gguf=args.gguf,
+        parallel=args.parallel,
+        gpus=args.gpus,
+        ram_gb=args.ram_gb,
         quant=args.quant,
         context=args.context,
         hardware=hardware,
@@ -178,13 +191,14 @@ def handle_cost(args: argparse.Namespace, settings: Any) -> int:
 def handle_fit(args: argparse.Namespace, settings: Any) -> int:
     """Run `modeldesk fit`."""
     desk = _desk(settings)
-    hardware = _hardware(args, desk, args.hardware)
+    hardware = _custom_hardware(args, args.hardware) or args.hardware
     if hardware is None:
         raise InvalidInput(
             "Name the hardware (e.g. rtx-3060-12gb) or give --memory-gb and --bandwidth-gbps."
         )
-    report = desk.fit(hardware, context=args.context)
+    report = desk.fit(hardware, context=args.context, gpus=args.gpus)
     results = report.results
+    hardware = report.hardware
     if args.chart:
         from bot.render.charts import fit_chart_png
 

@@ -9,17 +9,20 @@ person reads for each error. Front ends only render what it returns.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.core.catalog import Catalog, Hardware, Model
+from bot.core.catalog import Catalog, Hardware, Model, Quant
 from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost
+from bot.core.documents import load_documents
 from bot.core.errors import InvalidInput, ModelDeskError, user_message
 from bot.core.feedback import FeedbackStore
 from bot.core.fit import fit_models
+from bot.core.gguf_file import model_from_gguf
 from bot.core.index import Progress, ReindexReport
 from bot.core.services import Services
 from bot.core.text import clean_text, neutralize_mentions
@@ -36,7 +39,13 @@ MAX_NAME_CHARS = 120  # a model or hardware name as typed
 MAX_SEARCH_K = 20
 
 Reply = Answer
+_COUNT_WORDS = {"dual": 2, "two": 2, "twin": 2, "triple": 3, "three": 3, "quad": 4, "four": 4,
+                "six": 6, "eight": 8}
+# "2x rtx-3090", "dual 4090", "8 h100-sxm": a GPU count before a machine's name.
+COUNT_PREFIX = re.compile(r"^\s*(\d{1,3}|dual|two|twin|triple|three|quad|four|six|eight)"
+                          r"\s*(?:[x×*]\s*|\s+)(\S.*)$", re.IGNORECASE)
 History = Sequence[tuple[str, str]]
+
 
 @dataclass(frozen=True)
 class FitReport:
@@ -45,10 +54,11 @@ class FitReport:
     hardware: Hardware
     context: int
     results: list[FitResult]
+    gpus: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object `modeldesk fit --json` prints."""
-        return {"hardware": self.hardware.to_dict(), "context": self.context,
+        return {"hardware": self.hardware.to_dict(), "gpus": self.gpus, "context": self.context,
                 "results": [r.to_dict() for r in self.results]}
 
 
@@ -147,25 +157,56 @@ class Desk:
             return name
         return self.catalog.hardware_named(self._name(name, "hardware"))
 
-    def cost(self, model: str | Model, *, quant: str | None = None,
+    def machine(self, spec: str | Hardware, gpus: int | None = None) -> tuple[Hardware, int]:
+        """A machine and its GPU count from text like "2x rtx-3090", "dual 4090", "rtx-4090"."""
+        if isinstance(spec, Hardware):
+            return spec, gpus or 1
+        text = self._name(spec, "hardware")
+        match = COUNT_PREFIX.match(text)
+        count = 1
+        if match:
+            word = match.group(1).lower()
+            count = _COUNT_WORDS.get(word) or int(word)
+            text = match.group(2)
+        if gpus is not None and match and gpus != count:
+            raise InvalidInput(f"'{spec}' names {count} GPUs but --gpus says {gpus}.")
+        return self.hardware(text), gpus or count
+
+    def cost(self, model: str | Model | None = None, *, quant: str | None = None,
              context: int | None = None, hardware: str | Hardware | None = None,
              kv_type: str | None = None, usd_per_hour: float | None = None,
              usd_per_kwh: float | None = None, api_usd_per_mtok: float | None = None,
-             ) -> CostEstimate:
-        """Memory, fit, speed, money and energy for one model (defaults: Q4_K_M, 8,192)."""
-        return estimate_cost(
-            self.model(model), quant=self._name(quant or DEFAULT_QUANT, "quantization"),
-            context=DEFAULT_CONTEXT if context is None else context,
-            hardware=None if hardware is None else self.hardware(hardware),
-            kv_type=kv_type or DEFAULT_KV_TYPE, usd_per_hour=usd_per_hour,
-            usd_per_kwh=DEFAULT_USD_PER_KWH if usd_per_kwh is None else usd_per_kwh,
-            api_usd_per_mtok=api_usd_per_mtok, catalog=self.catalog)
+             parallel: int = 1, gpus: int | None = None, ram_gb: float | None = None,
+             gguf: str | None = None) -> CostEstimate:
+        """Memory, fit, speed, money and energy for one model (defaults: Q4_K_M, 8,192).
 
-    def fit(self, hardware: str | Hardware, *, context: int | None = None) -> FitReport:
-        """Every catalog model that fits on the machine, best first."""
-        hw = self.hardware(hardware)
+        `gguf` sizes a local GGUF file from its own header instead of a catalog model;
+        `hardware` may carry a count ("2x rtx-3090"); `parallel` is llama-server's slots.
+        """
+        hw, count = (None, gpus or 1) if hardware is None else self.machine(hardware, gpus)
+        if gguf:
+            mdl, file_quant = model_from_gguf(gguf)
+            qnt: str | Quant = Quant(file_quant, mdl.gguf_file_gb["file"] * 8e9 / (
+                mdl.params_b * 1e9), note="the file's own size")
+            if context is None:
+                context = min(DEFAULT_CONTEXT, mdl.context)
+        elif model is None:
+            raise InvalidInput("Name a model (e.g. llama-3.1-8b) or give a GGUF file.")
+        else:
+            mdl, qnt = self.model(model), self._name(quant or DEFAULT_QUANT, "quantization")
+        return estimate_cost(
+            mdl, quant=qnt, context=DEFAULT_CONTEXT if context is None else context,
+            hardware=hw, kv_type=kv_type or DEFAULT_KV_TYPE, usd_per_hour=usd_per_hour,
+            usd_per_kwh=DEFAULT_USD_PER_KWH if usd_per_kwh is None else usd_per_kwh,
+            api_usd_per_mtok=api_usd_per_mtok, parallel=parallel, gpus=count, ram_gb=ram_gb,
+            catalog=self.catalog)
+
+    def fit(self, hardware: str | Hardware, *, context: int | None = None,
+            gpus: int | None = None) -> FitReport:
+        """Every catalog model that fits on the machine ("2x rtx-3090" works), best first."""
+        hw, count = self.machine(hardware, gpus)
         ctx = DEFAULT_CONTEXT if context is None else context
-        return FitReport(hw, ctx, fit_models(self.catalog, hw, context=ctx))
+        return FitReport(hw, ctx, fit_models(self.catalog, hw, context=ctx, gpus=count), count)
 
     def quant_ids(self) -> list[str]:
         """Every quantization the calculator knows, as listed in quants.yaml."""
@@ -180,10 +221,16 @@ class Desk:
         """What the desk holds and runs on; the model is named only once loaded (or asked)."""
         stats = dict(self.services.index.stats())
         try:
+            released = [m for m in self.catalog.models if m.released]
+            newest = max(released, key=lambda m: str(m.released), default=None)
             stats["catalog"] = {"models": len(self.catalog.models),
                                 "hardware": len(self.catalog.hardware)}
+            if newest is not None:
+                stats["newest_model"] = f"{newest.name} ({newest.released})"
         except ModelDeskError as exc:  # the index still answers without the calculator
             stats["catalog"] = {"error": str(exc)}
+        reviewed = [d.reviewed for d in load_documents(self.settings.knowledge_dir).documents]
+        stats["oldest_reviewed"] = min(reviewed, default=None)
         if load_model or self.services.pipeline_loaded:
             pipeline = self.services.pipeline
             stats["llm"] = pipeline.model_name

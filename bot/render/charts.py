@@ -20,7 +20,7 @@ from bot.render.estimates import rate  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-_COLORS = {"weights": "#4C72B0", "kv": "#DD8452", "overhead": "#8C8C8C"}
+_COLORS = {"weights": "#4C72B0", "kv": "#DD8452", "state": "#55A868", "overhead": "#8C8C8C"}
 
 
 def _png(fig: plt.Figure) -> bytes:
@@ -44,8 +44,10 @@ def cost_chart_png(est: CostEstimate) -> bytes:
     parts = [
         ("weights", est.weights_bytes / GIB, _COLORS["weights"]),
         (f"KV cache ({est.kv_type})", est.kv_cache_bytes / GIB, _COLORS["kv"]),
+        ("recurrent state", est.state_bytes / GIB, _COLORS["state"]),
         ("overhead", est.overhead_bytes / GIB, _COLORS["overhead"]),
     ]
+    parts = [p for p in parts if p[1] > 0 or p[0] != "recurrent state"]
     fig, ax = plt.subplots(figsize=(8, 2.6))
     left = 0.0
     for label, value, color in parts:
@@ -54,8 +56,10 @@ def cost_chart_png(est: CostEstimate) -> bytes:
     limit = left
     hw = est.hardware
     if hw is not None:
-        capacity = hw.memory_gb
-        ax.axvline(capacity, color="black", linewidth=1.5, label=f"{hw.name}: {capacity:g} GiB")
+        capacity = hw.memory_gb * est.gpus
+        count = f"{est.gpus} x " if est.gpus > 1 else ""
+        ax.axvline(capacity, color="black", linewidth=1.5,
+                   label=f"{count}{hw.name}: {capacity:g} GiB")
         if est.usable_bytes is not None:
             usable = est.usable_bytes / GIB
             ax.axvline(

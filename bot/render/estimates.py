@@ -48,15 +48,19 @@ def format_cost(est: CostEstimate, *, full: bool = False) -> str:
             ASSUMPTIONS_HINT (Discord, which adds the rest itself); no length cap then.
     """
     m = est.model
+    seqs = f" x {est.parallel} parallel sequences" if est.parallel > 1 else ""
+    state = f" + recurrent state {size(est.state_bytes)}" if est.state_bytes else ""
     lines = [
-        f"**{safe(m.name)}** `{est.quant.id}`, {est.context:,} tokens of context, "
+        f"**{safe(m.name)}** `{est.quant.id}`, {est.context:,} tokens of context{seqs}, "
         f"KV cache `{est.kv_type}`",
-        f"Weights {size(est.weights_bytes)} + KV cache {size(est.kv_cache_bytes)} + "
+        f"Weights {size(est.weights_bytes)} + KV cache {size(est.kv_cache_bytes)}{state} + "
         f"overhead {size(est.overhead_bytes)} = **{size(est.total_bytes)}**",
     ]
     hw = est.hardware
     if hw is not None and est.usable_bytes is not None:
-        where = f"{safe(hw.name)} ({hw.memory_gb:g} GiB, {est.usable_bytes / GIB:.1f} GiB usable)"
+        count = f"{est.gpus} x " if est.gpus > 1 else ""
+        where = (f"{count}{safe(hw.name)} ({count}{hw.memory_gb:g} GiB, "
+                 f"{est.usable_bytes / GIB:.1f} GiB usable)")
         if est.fits:
             free = (est.usable_bytes - est.total_bytes) / GIB
             lines.append(f"Fits on {where}, {free:.1f} GiB to spare.")

@@ -232,3 +232,47 @@ def test_real_catalog_fit(hardware: str, monkeypatch, capsys) -> None:
     assert "smollm2-135m" in ids
     if hardware in ("h100-sxm", "a100-80gb"):
         assert "llama-3.1-70b" in ids
+
+
+def test_catalog_schema_validates_the_shipped_catalogs(capsys) -> None:  # noqa: ANN001
+    import jsonschema
+    import yaml
+
+    assert main(["--env-file", "/nonexistent", "catalog", "schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    data_dir = Path(__file__).resolve().parents[2] / "knowledge" / "data"
+    for file, file_schema in schema.items():
+        data = yaml.safe_load((data_dir / file).read_text())
+        for key in ("models", "hardware"):  # YAML reads 2024-07 as text but dates as dates
+            for row in data.get(key, []):
+                for field in ("released", "price_as_of"):
+                    if row.get(field) is not None:
+                        row[field] = str(row[field])
+        jsonschema.validate(data, file_schema)
+    broken = {"models": [{"id": "x", "name": "X"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema["models.yaml"])
+
+
+def test_cost_takes_parallel_gpus_ram_and_a_gguf(capsys) -> None:  # noqa: ANN001
+    from bot.core.llm import bundled_model_path
+
+    assert main(["--env-file", "/nonexistent", "cost", "llama-3.1-70b", "--hardware",
+                 "2x rtx-3090", "--json"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert two["gpus"] == 2 and two["fits"] is True
+    assert main(["--env-file", "/nonexistent", "cost", "qwen3.6-27b", "--parallel", "4",
+                 "--context", "16384", "--json"]) == 0
+    four = json.loads(capsys.readouterr().out)
+    assert four["parallel"] == 4 and four["kv_cache_bytes"] == 4 * four[
+        "kv_cache_bytes_per_sequence"] and four["state_bytes"] > 0
+    assert main(["--env-file", "/nonexistent", "cost", "--gguf", str(bundled_model_path()),
+                 "--json"]) == 0
+    own = json.loads(capsys.readouterr().out)
+    assert own["weights_bytes"] == bundled_model_path().stat().st_size
+    assert main(["--env-file", "/nonexistent", "catalog", "from-gguf",
+                 str(bundled_model_path())]) == 0
+    assert "layers: 30" in capsys.readouterr().out
+    assert main(["--env-file", "/nonexistent", "fit", "2x rtx-3090", "--json"]) == 0
+    fit = json.loads(capsys.readouterr().out)
+    assert fit["gpus"] == 2 and any(r["model"] == "llama-3.1-70b" for r in fit["results"])

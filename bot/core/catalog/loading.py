@@ -136,10 +136,14 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of every catalog file, keyed by file name."""
     out: dict[str, Any] = {}
     for file, (top, schema) in SCHEMAS.items():
+        item = schema.model_json_schema()
+        defs = item.pop("$defs", {})  # references point at the document's root
         out[file] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
             "required": [top],
-            "properties": {top: {"type": "array", "items": schema.model_json_schema()}},
+            "properties": {top: {"type": "array", "items": item}},
+            **({"$defs": defs} if defs else {}),
         }
     return out
 

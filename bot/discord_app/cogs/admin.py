@@ -72,6 +72,8 @@ def format_stats(stats: dict[str, Any], model: str, backend: str) -> str:
         f"Last indexed: {last}\n"
         f"Embedding model: {stats.get('embedding_model', '?')}\n"
         f"Vector store: {stats.get('store', '?')}\n"
+        f"Newest model in the catalog: {stats.get('newest_model', '?')}\n"
+        f"Oldest page review: {stats.get('oldest_reviewed', '?')}\n"
         f"Language model: {model} ({backend})"
     )
 

@@ -11,7 +11,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.desk import DEFAULT_CONTEXT, DEFAULT_QUANT
+from bot.core.costs import DEFAULT_USD_PER_KWH, KV_TYPES
+from bot.core.desk import COUNT_PREFIX, DEFAULT_CONTEXT, DEFAULT_QUANT
 from bot.discord_app.errors import NO_MENTIONS, PUBLIC_PENDING
 from bot.discord_app.formatting import DISCORD_LIMIT, sanitize
 from bot.render.estimates import ASSUMPTIONS_HINT, format_cost, format_fit
@@ -78,7 +79,10 @@ class EstimatesCog(commands.Cog):
             return []
         if kind == "model":
             return _choices([(m.name, m.id) for m in catalog.suggest_models(current, limit=25)])
-        return _choices([(h.name, h.id) for h in catalog.suggest_hardware(current, limit=25)])
+        count = COUNT_PREFIX.match(current)  # "2x rtx 3090": suggest the machines, keep the count
+        prefix, rest = (f"{count.group(1)}x ", count.group(2)) if count else ("", current)
+        return _choices([(prefix + h.name, prefix + h.id)
+                         for h in catalog.suggest_hardware(rest, limit=25)])
 
     async def _models(self, _: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return self._suggest("model", current)
@@ -111,9 +115,16 @@ class EstimatesCog(commands.Cog):
         model="An open model, e.g. Llama 3.1 8B",
         quant=f"Quantization (default {DEFAULT_QUANT})",
         context=f"Tokens of context to hold (default {DEFAULT_CONTEXT})",
-        hardware="A GPU, Mac or CPU box (optional: fit, speed and money)",
+        hardware='A GPU, Mac or CPU box, or several: "2x rtx-3090" (fit, speed and money)',
+        kv_type="KV cache type (default f16)",
+        gpus="Identical GPUs the layers are split over (default 1)",
+        parallel="Sequences served at once, llama-server slots (default 1)",
+        usd_per_hour="Your hourly price in USD (wins over the catalog's)",
+        usd_per_kwh=f"Electricity price in USD per kWh (default {DEFAULT_USD_PER_KWH})",
+        api_usd_per_mtok="An API's price per 1M output tokens, for the break-even",
     )
     @app_commands.autocomplete(model=_models, hardware=_hardware, quant=_quants)
+    @app_commands.choices(kv_type=[app_commands.Choice(name=k, value=k) for k in KV_TYPES])
     async def cost(
         self,
         interaction: discord.Interaction,
@@ -121,19 +132,27 @@ class EstimatesCog(commands.Cog):
         quant: str = DEFAULT_QUANT,
         context: app_commands.Range[int, 1, 10_000_000] = DEFAULT_CONTEXT,
         hardware: str | None = None,
+        kv_type: str = "f16",
+        gpus: app_commands.Range[int, 1, 64] | None = None,
+        parallel: app_commands.Range[int, 1, 256] = 1,
+        usd_per_hour: app_commands.Range[float, 0.0, 10_000.0] | None = None,
+        usd_per_kwh: app_commands.Range[float, 0.0, 100.0] | None = None,
+        api_usd_per_mtok: app_commands.Range[float, 0.0001, 10_000.0] | None = None,
     ) -> None:
         """Reply with the estimate, its assumptions and the memory chart."""
         from bot.render.charts import cost_chart_png
 
         est = await self.bot.in_thread(
-            self.bot.desk.cost, model, quant=quant, context=context, hardware=hardware
+            self.bot.desk.cost, model, quant=quant, context=context, hardware=hardware,
+            kv_type=kv_type, gpus=gpus, parallel=parallel, usd_per_hour=usd_per_hour,
+            usd_per_kwh=usd_per_kwh, api_usd_per_mtok=api_usd_per_mtok,
         )
         text = with_assumptions(format_cost(est), est.assumptions)
         await self._reply(interaction, text, lambda: cost_chart_png(est), "cost.png")
 
     @app_commands.command(name="fit", description="Which open models fit on a machine.")
     @app_commands.describe(
-        hardware="A GPU, Mac or CPU box",
+        hardware='A GPU, Mac or CPU box, or several: "2x rtx-3090"',
         context=f"Tokens of context to hold (default {DEFAULT_CONTEXT})",
     )
     @app_commands.autocomplete(hardware=_hardware)
