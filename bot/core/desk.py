@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
 from bot.core.catalog import Catalog, Hardware, Model, Quant
+from bot.core.computed import computed_answer
 from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost
 from bot.core.documents import load_documents
 from bot.core.errors import InvalidInput, ModelDeskError, user_message
@@ -27,6 +29,7 @@ from bot.core.index import Progress, ReindexReport
 from bot.core.services import Services
 from bot.core.text import clean_text, neutralize_mentions
 from bot.core.types import Answer, Chunk
+from bot.core.understand import understand
 
 log = logging.getLogger(__name__)
 
@@ -124,17 +127,36 @@ class Desk:
                 someone right-clicked); used like an earlier question.
             on_partial: called with the verified text so far while the answer is generated.
         """
+        started = time.perf_counter()
         text = self.clean_question(question)
         turns = self.trim_history(history)
+        computed = self.compute(text, subject=subject or _last_user_turn(turns))
+        if computed is not None:
+            computed.timings = {"computed_ms": round((time.perf_counter() - started) * 1000, 1)}
+            computed.timings["total_ms"] = computed.timings["computed_ms"]
+            return computed
         if subject and not turns and self.settings.history_turns > 0:
             about = clean_text(subject)[:MAX_QUESTION_CHARS]
             if about:
                 turns = [("user", about)]
         return self.services.pipeline.answer(text, history=turns, on_partial=on_partial)
 
+    def compute(self, question: str, *, subject: str | None = None) -> Reply | None:
+        """The calculator's answer when the question names a model or a machine, else None."""
+        try:
+            catalog = self.catalog
+        except ModelDeskError:
+            log.warning("no catalog: questions go to the knowledge base only", exc_info=True)
+            return None
+        return computed_answer(understand(question, catalog, subject), question, catalog)
+
     def ask_with_evidence(self, question: str) -> tuple[Reply, list[Chunk]]:
         """An answer and the passages it was checked against (the eval reads both)."""
-        return self.services.pipeline.answer_with_evidence(self.clean_question(question))
+        text = self.clean_question(question)
+        computed = self.compute(text)
+        if computed is not None:
+            return computed, []
+        return self.services.pipeline.answer_with_evidence(text)
 
     def search(self, question: str, *, k: int | None = None) -> list[Chunk]:
         """The best passages for a question, best first."""
@@ -265,3 +287,9 @@ class Desk:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _last_user_turn(turns: Sequence[tuple[str, str]]) -> str | None:
+    """The newest earlier question of a conversation, for "it" and "this model"."""
+    users = [text for role, text in turns if role == "user"]
+    return users[-1] if users else None

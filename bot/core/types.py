@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 _REPO_REF = re.compile(r"^([\w.-]+)/([\w.-]+)\s*:\s*(\S+)$")
@@ -17,7 +17,9 @@ def source_link(source: str) -> str:
         return f"https://github.com/{owner}/{repo}/blob/HEAD/{path.lstrip('/')}"
     return source.strip()
 
-AnswerMode = Literal["generated", "extractive", "unknown"]
+# generated: model-written, grounded; extractive: quoted; unknown: not covered; computed: the
+# calculator's figures; clarify: a short question back or a one-line reason (ambiguous, absurd).
+AnswerMode = Literal["generated", "extractive", "unknown", "computed", "clarify"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,14 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # retrieve_ms, first_token_ms, total_ms
     model: str = ""
     closest_topics: list[str] = field(default_factory=list)
+    # The calculator's estimate behind a computed answer (a CostEstimate), for charts and JSON.
+    estimate: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)
+                               if f.name != "estimate"}
+        out["citations"] = [asdict(c) for c in self.citations]
+        out["timings"], out["closest_topics"] = dict(self.timings), list(self.closest_topics)
+        if self.estimate is not None:
+            out["computed"] = self.estimate.to_dict()
+        return out

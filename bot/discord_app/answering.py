@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -66,15 +67,33 @@ async def record(bot: ModelDeskBot, answer: Answer, channel: str) -> discord.ui.
     return feedback_view(answer_id)
 
 
+async def chart_for(bot: ModelDeskBot, answer: Answer) -> discord.File | None:
+    """The memory chart of a computed answer that named a machine."""
+    est = answer.estimate
+    if est is None or est.hardware is None:
+        return None
+    from bot.render.charts import cost_chart_png
+
+    try:
+        data: bytes = await bot.in_thread(cost_chart_png, est)
+    except Exception:  # noqa: BLE001 - the answer without its chart beats no answer
+        log.exception("could not draw the chart")
+        return None
+    return discord.File(io.BytesIO(data), filename="memory.png")
+
+
 async def deliver_interaction(
     bot: ModelDeskBot, interaction: discord.Interaction, answer: Answer
 ) -> None:
     """Replace the deferred reply with the answer; extra parts as follow-ups, votes on the last."""
     parts = answer_messages(answer)
     view = await record(bot, answer, "slash")
+    chart = await chart_for(bot, answer)
     last = len(parts) - 1
     for i, text in enumerate(parts):
         extra: dict[str, Any] = {"view": view} if view is not None and i == last else {}
+        if chart is not None and i == 0:
+            extra["attachments"] = [chart]
         if i == 0:
             await interaction.edit_original_response(
                 content=text, allowed_mentions=NO_MENTIONS, **extra
@@ -89,9 +108,12 @@ async def deliver_message(
     """Replace a placeholder message in a thread with the answer (more messages if long)."""
     parts = answer_messages(answer)
     view = await record(bot, answer, "thread")
+    chart = await chart_for(bot, answer)
     last = len(parts) - 1
     for i, text in enumerate(parts):
         extra: dict[str, Any] = {"view": view} if view is not None and i == last else {}
+        if chart is not None and i == 0:
+            extra["attachments"] = [chart]
         if i == 0:
             await placeholder.edit(content=text, allowed_mentions=NO_MENTIONS, **extra)
         else:

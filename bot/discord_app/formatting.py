@@ -22,6 +22,8 @@ MODE_LINES = {
     "extractive": "Quoted from the numbered sources "
     "(the model's own wording could not be verified).",
     "unknown": "Not covered by the knowledge base.",
+    "computed": "Computed by the ModelDesk calculator from its catalogs; no language model.",
+    "clarify": "ModelDesk needs a detail before it can compute this.",
 }
 SOURCES_HEADER = "**Sources**"
 

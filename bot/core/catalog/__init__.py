@@ -8,6 +8,7 @@ from bot.core.catalog.data import (
     KINDS,
     KV_KINDS,
     STATE_KINDS,
+    CloudInstance,
     Hardware,
     LayerGroup,
     LayerKind,
@@ -17,6 +18,6 @@ from bot.core.catalog.data import (
 from bot.core.catalog.lookup import Catalog, UnknownName, normalize
 
 __all__ = [
-    "KINDS", "KV_KINDS", "STATE_KINDS", "Catalog", "Hardware", "LayerGroup", "LayerKind", "Model",
-    "Quant", "UnknownName", "normalize",
+    "KINDS", "KV_KINDS", "STATE_KINDS", "Catalog", "CloudInstance", "Hardware", "LayerGroup",
+    "LayerKind", "Model", "Quant", "UnknownName", "normalize",
 ]

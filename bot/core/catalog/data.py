@@ -275,3 +275,20 @@ class Quant:
 
 
 KINDS = ("gpu", "apple", "cpu")
+
+
+@dataclass(frozen=True)
+class CloudInstance:
+    """A rentable cloud or notebook instance: which GPUs, how many, and the on-demand price."""
+
+    id: str
+    name: str
+    provider: str
+    gpu: str  # a hardware id
+    gpu_count: int | None
+    memory_gb_per_gpu: float
+    usd_per_hour: float | None = None
+    price_as_of: str | None = None
+    region: str | None = None
+    aliases: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()

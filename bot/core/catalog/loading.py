@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.core.catalog.data import KINDS, Hardware, LayerGroup, Model, Quant
+from bot.core.catalog.data import KINDS, CloudInstance, Hardware, LayerGroup, Model, Quant
 from bot.core.catalog.lookup import Catalog
 from bot.core.errors import ModelDeskError
 
@@ -125,11 +125,30 @@ class QuantSchema(_Entry):
     sources: list[str] = []
 
 
-SCHEMAS: dict[str, tuple[str, type[_Entry]]] = {
+class CloudSchema(BaseModel):
+    """One cloud or notebook instance (clouds.yaml); extra descriptive fields are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._\-]*$")]
+    name: str
+    provider: str
+    aliases: list[str] = []
+    gpu: str
+    gpu_count: PosInt | None = None
+    memory_gb_per_gpu: PosFloat
+    usd_per_hour: Annotated[float, Field(ge=0)] | None = None
+    price_as_of: Month | None = None
+    region: str | None = None
+    sources: list[str] = []
+
+
+SCHEMAS: dict[str, tuple[str, type[BaseModel]]] = {
     "models.yaml": ("models", ModelSchema),
     "hardware.yaml": ("hardware", HardwareSchema),
     "quants.yaml": ("quants", QuantSchema),
+    "clouds.yaml": ("instances", CloudSchema),
 }
+OPTIONAL_FILES = ("clouds.yaml",)
 
 
 def json_schema() -> dict[str, Any]:
@@ -184,7 +203,7 @@ def _say(error: ValidationError) -> str:
     return f"'{field}': {first['msg']}" if field != "entry" else first["msg"]
 
 
-def _parse(path: Path, schema: type[_Entry], rows: list[dict[str, Any]]) -> list[Any]:
+def _parse(path: Path, schema: type[BaseModel], rows: list[dict[str, Any]]) -> list[Any]:
     out = []
     for index, row in enumerate(rows):
         # YAML reads 2024-07 as text but 2024-07-01 as a date: months stay text.
@@ -223,6 +242,9 @@ def load_catalog(data_dir: Path) -> Catalog:
     parsed: dict[str, list[Any]] = {}
     for file, (top, schema) in SCHEMAS.items():
         path = data_dir / file
+        if file in OPTIONAL_FILES and not path.exists():
+            parsed[file] = []
+            continue
         entries = _parse(path, schema, _rows(path, top))
         ids = [e.id for e in entries]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
@@ -233,7 +255,18 @@ def load_catalog(data_dir: Path) -> Catalog:
     hardware = [_hardware(h) for h in parsed["hardware.yaml"]]
     quants = [Quant(id=q.id, bits_per_weight=q.bits_per_weight, note=q.note,
                     sources=tuple(q.sources)) for q in parsed["quants.yaml"]]
-    log.debug("catalog: %d models, %d hardware, %d quants", len(models), len(hardware),
-              len(quants))
+    hardware_ids = {h.id for h in hardware}
+    clouds = []
+    for c in parsed["clouds.yaml"]:
+        if c.gpu not in hardware_ids:
+            raise ModelDeskError(f"{data_dir / 'clouds.yaml'}: {c.id}: 'gpu' {c.gpu!r} is not a "
+                                 "hardware id.")
+        clouds.append(CloudInstance(
+            id=c.id, name=c.name, provider=c.provider, gpu=c.gpu, gpu_count=c.gpu_count,
+            memory_gb_per_gpu=c.memory_gb_per_gpu, usd_per_hour=c.usd_per_hour,
+            price_as_of=c.price_as_of, region=c.region, aliases=tuple(c.aliases),
+            sources=tuple(c.sources)))
+    log.debug("catalog: %d models, %d hardware, %d quants, %d instances", len(models),
+              len(hardware), len(quants), len(clouds))
     assert all(h.kind in KINDS for h in hardware)
-    return Catalog(models, hardware, quants)
+    return Catalog(models, hardware, quants, clouds)

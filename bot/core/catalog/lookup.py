@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from bot.core.catalog.data import Hardware, Model, Quant
+from bot.core.catalog.data import CloudInstance, Hardware, Model, Quant
 from bot.core.errors import InvalidInput, NotFound
 
 _STRIP = re.compile(r"[\s.:\-_/]+")
-_E = TypeVar("_E", Model, Hardware, Quant)
+_E = TypeVar("_E", Model, Hardware, Quant, CloudInstance)
 
 
 class UnknownName(NotFound, InvalidInput):
@@ -31,7 +31,7 @@ def normalize(name: str) -> str:
     return _STRIP.sub("", str(name).lower())
 
 
-def _keys(entry: Model | Hardware | Quant) -> list[str]:
+def _keys(entry: Model | Hardware | Quant | CloudInstance) -> list[str]:
     names = [entry.id] if isinstance(entry, Quant) else [entry.id, entry.name, *entry.aliases]
     seen: list[str] = []
     for name in names:
@@ -69,7 +69,7 @@ def _resolve(kind: str, name: str, entries: Sequence[_E]) -> _E:
     raise UnknownName(msg)
 
 
-def _score(query: str, entry: Model | Hardware | Quant) -> float:
+def _score(query: str, entry: Model | Hardware | Quant | CloudInstance) -> float:
     """Lower is better: exact 0, prefix 1, substring 2, fuzzy 3..4, no match 9."""
     best = 9.0
     for key in _keys(entry):
@@ -112,10 +112,12 @@ class Catalog:
         models: Iterable[Model] = (),
         hardware: Iterable[Hardware] = (),
         quants: Iterable[Quant] = (),
+        clouds: Iterable[CloudInstance] = (),
     ) -> None:
         self.models: list[Model] = list(models)
         self.hardware: list[Hardware] = list(hardware)
         self.quants: list[Quant] = list(quants)
+        self.clouds: list[CloudInstance] = list(clouds)
 
     @classmethod
     def load(cls, data_dir: Path) -> Catalog:
@@ -136,6 +138,10 @@ class Catalog:
             UnknownName: no such model; the message lists the five closest ids.
         """
         return _resolve("model", name, self.models)
+
+    def cloud_named(self, name: str) -> CloudInstance:
+        """The cloud or notebook instance called `name` ("g5.2xlarge", "colab t4")."""
+        return _resolve("cloud instance", name, self.clouds)
 
     def hardware_named(self, name: str) -> Hardware:
         """The hardware called `name` (id, name or alias, tolerantly matched).

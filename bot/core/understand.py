@@ -1,0 +1,396 @@
+"""Understanding a question about running a model: which models, which machine, how it is run,
+and what the person wants to know. Pure text and catalog lookups; no language model.
+
+The parser is deliberately conservative: a name is taken only when it matches a catalog key
+exactly (after normalisation) or as the unique model of a family and size; a near miss becomes a
+short question back ("Qwen3 32B or Qwen2.5 32B?"), never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.core.catalog import Catalog, CloudInstance, Hardware, Model, normalize
+
+Intent = Literal["fit", "memory", "speed", "money", "compare", "biggest", "needs", "cloud"]
+
+MAX_GPUS = 64
+MAX_CONTEXT = 10_000_000
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+\-]*")
+_NUMWORDS = {"one": 1, "two": 2, "dual": 2, "twin": 2, "three": 3, "triple": 3, "four": 4,
+             "quad": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "ten": 10, "sixteen": 16}
+_COUNT_BEFORE = re.compile(
+    r"(?<![\w.])(\d{1,6}|one|two|dual|twin|three|triple|four|quad|five|six|seven|eight|ten|"
+    r"sixteen)\s*(?:x|×|\*)?\s*$", re.IGNORECASE)
+_COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d{1,6})(?!\d)", re.IGNORECASE)
+_QUANT_NAME = re.compile(r"\b(I?Q[1-8](?:_[0-9A-Z]+){0,2}|F16|BF16|F32|MXFP4)\b", re.IGNORECASE)
+_BITS = re.compile(r"(?<![\w.])(\d{1,2})[\s-]?bits?\b|\bint(4|8)\b|\bq(2|3|4|5|6|8)\b",
+                   re.IGNORECASE)
+_FP = re.compile(r"\b(fp16|bf16|f16|16[\s-]?bit|half precision|fp8|awq|gptq|nvfp4)\b",
+                 re.IGNORECASE)
+_CONTEXT = re.compile(
+    r"(?<![\w.$])(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*(?:tokens?\s+(?:of\s+)?)?"
+    r"(?:context|ctx|token context|context window|tokens? of context)\b|"
+    r"\b(?:context|ctx)(?:\s+(?:length|window|size|of))?\s*(?:of|=|:)?\s*"
+    r"(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\b|(?<![\w.$])(\d[\d,]*)\s*(k)?\s+tokens\b",
+    re.IGNORECASE)
+_USERS = re.compile(r"\b(\d{1,5})\s+(?:concurrent\s+|simultaneous\s+|parallel\s+)?"
+                    r"(?:users|people|requests|sessions|streams|clients)\b", re.IGNORECASE)
+_MONEY_HOUR = re.compile(r"\$\s?(-?\d+(?:\.\d+)?)\s*(?:/|per|an|a)\s*(?:hr|hour|h)\b",
+                         re.IGNORECASE)
+_MONEY_KWH = re.compile(r"\$\s?(-?\d+(?:\.\d+)?)\s*(?:/|per|a)\s*kwh\b", re.IGNORECASE)
+_WATTS = re.compile(r"(?<![\w.])(\d{2,5})\s?w(?:atts?)?\b", re.IGNORECASE)
+_RAM = re.compile(r"(-?\d{1,5})\s*(gb|gib|g)\s*(?:of\s+)?(?:system\s+|ddr\d\s+|cpu\s+)?"
+                  r"(?:ram|memory|system memory|ddr\d?)\b", re.IGNORECASE)
+_VRAM = re.compile(
+    r"(-?\d{1,4}(?:\.\d+)?)\s*(gb|gib|g)\s*(?:of\s+)?(?:vram|gpu|graphics card|card|"
+    r"laptop gpu|video memory)\b|(?:gpu|card|vram)\s+(?:has|with|of)\s+(-?\d{1,4})\s*(gb|gib|g)\b",
+    re.IGNORECASE)
+_BARE_SIZE = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)\s?b\b(?![\w/])", re.IGNORECASE)
+_CPU_ONLY = re.compile(r"\b(cpu[\s-]only|no gpu|without (?:a )?gpu|on (?:the |my )?cpu|"
+                       r"just (?:the )?cpu|cpu inference)\b", re.IGNORECASE)
+_GPU_WORD = re.compile(r"(?<![\w.])(-?\d[\d,]{0,9})\s+gpus?\b", re.IGNORECASE)
+_FOLLOW = re.compile(r"\b(it|this model|that model|this one|that one|the model)\b", re.IGNORECASE)
+
+_INTENTS: list[tuple[Intent, re.Pattern[str]]] = [
+    ("compare", re.compile(r"\b(vs\.?|versus|compare[ds]?|comparison|better|or)\b", re.I)),
+    ("cloud", re.compile(r"\b(which|what|cheapest|best)\s+(cloud\s+)?(instance|vm|machine "
+                         r"type|aws|gcp|azure)\b|\brent(ing)?\b|\bcloud\b", re.I)),
+    ("needs", re.compile(r"\b(what|which|how many)\s+(gpus?|cards?|hardware|vram|machine)\b.*"
+                         r"\b(need|require|take)|\bneed(ed)?\s+to\s+run\b|\bminimum\b", re.I)),
+    ("biggest", re.compile(r"\b(biggest|largest|best|strongest|what|which)\s+(\w+\s+)?"
+                           r"(model|llm|models|llms)\b.*\b(run|fit|use)\b", re.I)),
+    ("money", re.compile(r"\b(cost|price|cheap|cheaper|expensive|\$|usd|dollars?|per hour|"
+                         r"kwh|electricity|bill|per million|break[- ]even|per month)\b", re.I)),
+    ("speed", re.compile(r"\b(how fast|speed|tokens?/s|tok/s|t/s|tps|tokens per second|slow|"
+                         r"faster|throughput)\b", re.I)),
+    ("memory", re.compile(r"\b(how much|how many gb|vram|memory|ram)\b.*\b(need|use|take|"
+                          r"require)|\bmemory (usage|footprint)\b", re.I)),
+    ("fit", re.compile(r"\b(fit|fits|run|runs|running|load|enough|possible|work|handle)\b",
+                       re.I)),
+]
+
+
+@dataclass
+class Understanding:
+    """What a question names and asks, as far as the catalog can tell."""
+
+    models: list[Model] = field(default_factory=list)
+    hardware: Hardware | None = None
+    gpus: int = 1
+    cloud: CloudInstance | None = None
+    vram_gb: float | None = None  # "my 8gb laptop gpu": a memory size without a named card
+    ram_gb: float | None = None
+    cpu_only: bool = False
+    quant: str | None = None
+    quant_note: str | None = None
+    context: int | None = None
+    users: int | None = None
+    usd_per_hour: float | None = None
+    usd_per_kwh: float | None = None
+    power_w: float | None = None
+    bare_size_b: float | None = None
+    intent: Intent | None = None
+    ambiguous: list[list[str]] = field(default_factory=list)  # candidate ids per unclear name
+    problems: list[str] = field(default_factory=list)  # absurd input, one sentence each
+    from_subject: bool = False
+
+    @property
+    def names_machine(self) -> bool:
+        return bool(self.hardware or self.cloud or self.vram_gb or self.cpu_only or self.ram_gb)
+
+    @property
+    def actionable(self) -> bool:
+        """Enough to answer with the calculator (or a short question back)."""
+        if self.problems and (self.models or self.names_machine or self.intent):
+            return True
+        if self.ambiguous:
+            return True
+        if self.models and (self.names_machine or self.intent in (
+                "memory", "needs", "cloud", "compare", "fit", "speed", "money")):
+            return True
+        return bool(self.names_machine and self.intent in ("biggest", "fit"))
+
+
+def _keys(catalog: Catalog) -> tuple[dict[str, Model], dict[str, Hardware],
+                                     dict[str, CloudInstance]]:
+    models: dict[str, Model] = {}
+    for m in catalog.models:
+        for name in (m.id, m.name, *m.aliases):
+            models.setdefault(normalize(name), m)
+    hardware: dict[str, Hardware] = {}
+    for h in catalog.hardware:
+        for name in (h.id, h.name, *h.aliases):
+            hardware.setdefault(normalize(name), h)
+    clouds: dict[str, CloudInstance] = {}
+    for c in catalog.clouds:
+        for name in (c.id, c.name, *c.aliases):
+            clouds.setdefault(normalize(name), c)
+    return models, hardware, clouds
+
+
+_CACHE: dict[int, tuple[dict[str, Model], dict[str, Hardware], dict[str, CloudInstance]]] = {}
+
+
+def _index(catalog: Catalog) -> tuple[dict[str, Model], dict[str, Hardware],
+                                      dict[str, CloudInstance]]:
+    key = id(catalog)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = _keys(catalog)
+    return _CACHE[key]
+
+
+def _spans(tokens: list[re.Match[str]], longest: int = 4) -> list[tuple[int, int, str]]:
+    """Every run of 1..longest tokens: (start token, end token, normalized text), longest
+    first."""
+    out = []
+    for size in range(longest, 0, -1):
+        for i in range(len(tokens) - size + 1):
+            text = " ".join(t.group(0) for t in tokens[i: i + size])
+            out.append((i, i + size, normalize(text.rstrip(".,?!:;"))))
+    return out
+
+
+_MODEL_SIZE = re.compile(r"^([a-z][a-z\-]*?)[\s\-]?(\d+(?:\.\d+)?)?[\s\-]?(\d+(?:\.\d+)?)b$")
+
+
+def _family_candidates(span: str, catalog: Catalog) -> list[Model]:
+    """Models a loose "family size" name could mean: "qwen 32b" -> Qwen3 32B, Qwen2.5 32B."""
+    m = re.match(r"^([a-z][a-z\-]*?)(\d+(?:\.\d+)?)??(\d+(?:\.\d+)?b)$", span)
+    if not m:
+        return []
+    family, version, size = m.group(1), m.group(2) or "", m.group(3)
+    size_key = normalize(size)
+    out = []
+    for model in catalog.models:
+        key = normalize(model.id)
+        if not key.startswith(family) or not key.endswith(size_key):
+            continue
+        middle = key[len(family): len(key) - len(size_key)]
+        if version and not middle.startswith(normalize(version)):
+            continue
+        if any(ch.isalpha() for ch in middle.lstrip("0123456789")):
+            continue  # "qwen3-coder-30b" is not what "qwen 30b" names
+        out.append(model)
+    return out
+
+
+def _find_models(text: str, catalog: Catalog, u: Understanding) -> list[tuple[int, int]]:
+    models, _, _ = _index(catalog)
+    tokens = list(_TOKEN.finditer(text))
+    taken: list[tuple[int, int]] = []
+    found: list[Model] = []
+    for start, end, key in _spans(tokens):
+        if any(s < end and start < e for s, e in taken) or len(key) < 3:
+            continue
+        model = models.get(key)
+        if model is None and re.search(r"\d", key) and re.search(r"[a-z]", key):
+            candidates = _family_candidates(key, catalog)
+            if len(candidates) == 1:
+                model = candidates[0]
+            elif len(candidates) > 1:
+                u.ambiguous.append([c.id for c in candidates[:3]])
+                taken.append((start, end))
+                continue
+        if model is not None:
+            taken.append((start, end))
+            if model not in found:
+                found.append(model)
+    u.models = found
+    return [(tokens[s].start(), tokens[e - 1].end()) for s, e in taken]
+
+
+def _unique_part(key: str, names: dict[str, Hardware]) -> Hardware | None:
+    """The one machine whose names contain `key` ("m5max" -> Apple M5 Max), or None."""
+    hits = {id(h): h for name, h in names.items() if key in name}
+    if len(hits) == 1:
+        return next(iter(hits.values()))
+    # "3090" is in rtx-3090 and rtx-3090-ti: the entry every other match extends wins.
+    shortest = [h for name, h in names.items() if name.endswith(key) and len(name) - len(key) <= 3]
+    unique = {id(h): h for h in shortest}
+    return next(iter(unique.values())) if len(unique) == 1 else None
+
+
+def _gpu_count(text: str, start: int, end: int) -> int:
+    before = _COUNT_BEFORE.search(text[:start])
+    if before:
+        word = before.group(1).lower()
+        return _NUMWORDS.get(word) or int(word)
+    after = _COUNT_AFTER.match(text[end:])
+    if after:
+        return int(after.group(1))
+    return 1
+
+
+_HW_PREFIXES = ("", "rtx", "nvidia", "geforce rtx", "apple", "amd", "radeon", "rx", "intel arc",
+                "arc", "nvidia tesla")
+
+
+def _find_machine(text: str, catalog: Catalog, u: Understanding,
+                  skip: list[tuple[int, int]]) -> None:
+    _, hardware, clouds = _index(catalog)
+    tokens = [t for t in _TOKEN.finditer(text)
+              if not any(s <= t.start() < e for s, e in skip)]
+    for start, end, key in _spans(tokens):
+        span_text = text[tokens[start].start(): tokens[end - 1].end()]
+        if not re.search(r"\d", key) and key not in clouds and key not in ("colabt4",):
+            continue
+        if key in clouds:
+            u.cloud = clouds[key]
+            return
+        if re.fullmatch(r"\d+", key) and re.match(r"\s*(k\b|tokens|ctx|context|b\b|gb|w\b)",
+                                                  text[tokens[end - 1].end():], re.I):
+            continue  # "4096 tokens", "8192 context": a number, not a card
+        hw = None
+        singular = key[:-1] if key.endswith("s") and re.search(r"\d", key[:-1]) else key
+        for prefix in _HW_PREFIXES:
+            hw = hardware.get(normalize(prefix) + singular)
+            if hw is not None:
+                break
+        if hw is None and len(singular) >= 4 and re.search(r"[a-z]", singular):
+            hw = _unique_part(singular, hardware)
+        if hw is not None:
+            u.hardware = hw
+            u.gpus = _gpu_count(text, tokens[start].start(), tokens[end - 1].end())
+            del span_text
+            return
+
+
+def _quant(text: str, u: Understanding) -> None:
+    named = _QUANT_NAME.search(text)
+    if named:
+        u.quant = named.group(1).upper()
+        return
+    fp = _FP.search(text)
+    if fp:
+        word = fp.group(1).lower()
+        if word in ("awq", "gptq", "nvfp4"):
+            u.quant, u.quant_note = "Q4_K_M", f"{fp.group(1)} sized as a 4-bit GGUF (Q4_K_M)"
+        elif word == "fp8":
+            u.quant, u.quant_note = "Q8_0", "FP8 sized as an 8-bit GGUF (Q8_0)"
+        else:
+            u.quant = "F16"
+        return
+    bits = _BITS.search(text)
+    if bits:
+        n = int(next(g for g in bits.groups() if g))
+        table = {2: "Q2_K", 3: "Q3_K_M", 4: "Q4_K_M", 5: "Q5_K_M", 6: "Q6_K", 8: "Q8_0",
+                 16: "F16"}
+        if n in table:
+            u.quant = table[n]
+        elif n <= 1 or n > 32:
+            u.problems.append(f"{n}-bit weights do not exist; pick 2 to 16 bits.")
+
+
+def _number(value: str, scale: str | None) -> float:
+    number = float(value.replace(",", ""))
+    return number * {"k": 1024 if number < 1000 else 1000, "m": 1_000_000}.get(
+        (scale or "").lower(), 1)
+
+
+def _context(text: str, u: Understanding) -> None:
+    m = _CONTEXT.search(text)
+    if not m:
+        return
+    value, scale = (m.group(1), m.group(2)) if m.group(1) else (
+        (m.group(3), m.group(4)) if m.group(3) else (m.group(5), m.group(6)))
+    number = _number(value, scale)
+    if (scale or "").lower() == "k" and number < 1000 * 1024:
+        number = float(value.replace(",", "")) * 1024  # "64k context" = 65,536 tokens
+    if number <= 0:
+        u.problems.append(f"A context of {value} tokens is not possible; use 1 token or more.")
+    elif number > MAX_CONTEXT:
+        u.problems.append(f"A context of {int(number):,} tokens is beyond any model in the "
+                          "catalog.")
+    else:
+        u.context = int(number)
+
+
+def _numbers(text: str, u: Understanding) -> None:
+    users = _USERS.search(text)
+    if users:
+        u.users = int(users.group(1))
+    for pattern, attr in ((_MONEY_HOUR, "usd_per_hour"), (_MONEY_KWH, "usd_per_kwh")):
+        hit = pattern.search(text)
+        if hit:
+            value = float(hit.group(1))
+            if value < 0:
+                u.problems.append(f"A price of ${value:g} is not possible; prices are 0 or more.")
+            else:
+                setattr(u, attr, value)
+    watts = _WATTS.search(text)
+    if watts:
+        u.power_w = float(watts.group(1))
+    ram = _RAM.search(text)
+    if ram:
+        value = float(ram.group(1))
+        if value <= 0:
+            u.problems.append(f"{ram.group(1)} GB of RAM is not possible; give the memory size.")
+        else:
+            u.ram_gb = value
+    vram = _VRAM.search(text)
+    if vram and u.hardware is None:
+        value = float(vram.group(1) or vram.group(3))
+        if value <= 0:
+            u.problems.append(f"{value:g} GB of GPU memory is not possible.")
+        elif value <= 1024:
+            u.vram_gb = value
+    u.cpu_only = bool(_CPU_ONLY.search(text))
+
+
+def _intent(text: str, u: Understanding) -> None:
+    for intent, pattern in _INTENTS:
+        if not pattern.search(text):
+            continue
+        if intent == "compare" and len(u.models) < 2 and not re.search(
+                r"\b(vs\.?|versus|compare)\b", text, re.I):
+            continue
+        if intent == "cloud" and not (u.cloud or re.search(r"\b(instance|rent|cloud)\b", text,
+                                                           re.I)):
+            continue
+        u.intent = intent
+        return
+
+
+def understand(question: str, catalog: Catalog, subject: str | None = None) -> Understanding:
+    """Read what a question names and asks.
+
+    Args:
+        question: the person's words.
+        catalog: the loaded catalogs.
+        subject: what the conversation is about (a thread's first question, a right-clicked
+            message, `--about`); "it" and "this model" resolve to the model it names.
+    """
+    u = Understanding()
+    text = " ".join(question.split())
+    spans = _find_models(text, catalog, u)
+    _find_machine(text, catalog, u, spans)
+    _quant(text, u)
+    _context(text, u)
+    _numbers(text, u)
+    if not u.models and not u.ambiguous:
+        sizes = [m for m in _BARE_SIZE.finditer(text)
+                 if not any(s <= m.start() < e for s, e in spans)]
+        if sizes:
+            u.bare_size_b = float(sizes[0].group(1))
+    if not u.models and not u.ambiguous and subject and _FOLLOW.search(text):
+        about = understand(subject, catalog)
+        if about.models:
+            u.models, u.from_subject = about.models, True
+            u.ambiguous = []
+    _intent(text, u)
+    if u.intent is None and u.models and u.names_machine:
+        u.intent = "fit"
+    bare_count = _GPU_WORD.search(text)
+    if bare_count and u.hardware is None and u.cloud is None:
+        u.gpus = int(bare_count.group(1).replace(",", ""))
+    if u.gpus <= 0:
+        u.problems.append("A machine needs at least one GPU.")
+    elif u.gpus > MAX_GPUS:
+        u.problems.append(f"{u.gpus:,} GPUs is beyond what the calculator models (up to "
+                          f"{MAX_GPUS}); split the question per server.")
+    return u
