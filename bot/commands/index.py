@@ -63,6 +63,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.k < 1:
         raise InvalidInput("--k must be at least 1")
+    if _is_fit_file(Path(args.file)):
+        return _fit_eval(args, settings)
     questions = load_questions(Path(args.file))
     show = sys.stderr.isatty() and not args.json
     with _desk(settings) as desk, _progress_bar(show) as bar:
@@ -81,6 +83,31 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         top = r["retrieved"][0] if r["retrieved"] else {}
         sys.stdout.write(f"  miss {r['id']}: {r['question']!r} -> {top.get('file')} "
                          f"/ {top.get('heading')}\n")
+    return 0
+
+
+def _is_fit_file(path: Path) -> bool:
+    """Labelled fit questions (eval/real_fit_questions.jsonl) carry an "intent" per line."""
+    try:
+        first = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        return "intent" in json.loads(first)
+    except (OSError, StopIteration, ValueError, TypeError):
+        return False
+
+
+def _fit_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.fit_eval import load_fit_questions, run_fit_eval
+
+    with _desk(settings) as desk:
+        out = run_fit_eval(load_fit_questions(Path(args.file)), desk)
+    if args.json:
+        sys.stdout.write(json.dumps(out) + "\n")
+        return 0
+    for key, value in out["metrics"].items():
+        sys.stdout.write(f"{key:>24}: {value}\n")
+    for r in out["results"]:
+        if not r["right"]:
+            sys.stdout.write(f"  wrong {r['id']}: {r['question'][:90]!r} -> {r['answer']!r}\n")
     return 0
 
 

@@ -135,10 +135,6 @@ def _verdict(est: CostEstimate, machine: Machine) -> str:
     if est.fits:
         free = ((est.usable_bytes or 0) - est.total_bytes) / GIB
         return f"Yes. {_needs(est)}; {has}, so about {free:.1f} GiB is left."
-    if est.offloaded and est.runnable and est.tokens_per_second:
-        return (f"Not entirely. {_needs(est)}; {has}. With {est.gpu_layers} of "
-                f"{est.model.layers} layers on the GPU and the rest in system memory it runs, "
-                f"at about {_rate(est.tokens_per_second)} tokens/s.")
     return f"No. {_needs(est)}; {has}."
 
 
@@ -146,6 +142,10 @@ def _alternatives(est: CostEstimate, u: Understanding, catalog: Catalog, machine
                   ) -> list[str]:
     out: list[str] = []
     model = est.model
+    if not est.fits and est.offloaded and est.runnable and est.tokens_per_second:
+        out.append(f"Offloading works: with {est.gpu_layers} of {model.layers} layers on the GPU "
+                   f"and the rest in {est.ram_gb:g} GiB of system memory it runs at about "
+                   f"{_rate(est.tokens_per_second)} tokens/s.")
     if not est.fits:
         bits = est.quant.bits_per_weight
         for name in FIT_LADDER:
@@ -179,7 +179,8 @@ def _alternatives(est: CostEstimate, u: Understanding, catalog: Catalog, machine
 
 def _speed_money(est: CostEstimate, machine: Machine | None, u: Understanding) -> list[str]:
     out: list[str] = []
-    if machine and machine.speed_known and est.tokens_per_second and est.tokens_per_second_range:
+    if machine and machine.speed_known and est.fits and est.tokens_per_second and \
+            est.tokens_per_second_range:
         low, high = est.tokens_per_second_range
         out.append(f"Decode speed: about {_rate(est.tokens_per_second)} tokens/s (range "
                    f"{_rate(low)} to {_rate(high)}), one stream.")

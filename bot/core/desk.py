@@ -127,19 +127,29 @@ class Desk:
                 someone right-clicked); used like an earlier question.
             on_partial: called with the verified text so far while the answer is generated.
         """
-        started = time.perf_counter()
+        computed = self.quick(question, history=history, subject=subject)
+        if computed is not None:
+            return computed
         text = self.clean_question(question)
         turns = self.trim_history(history)
-        computed = self.compute(text, subject=subject or _last_user_turn(turns))
-        if computed is not None:
-            computed.timings = {"computed_ms": round((time.perf_counter() - started) * 1000, 1)}
-            computed.timings["total_ms"] = computed.timings["computed_ms"]
-            return computed
         if subject and not turns and self.settings.history_turns > 0:
             about = clean_text(subject)[:MAX_QUESTION_CHARS]
             if about:
                 turns = [("user", about)]
         return self.services.pipeline.answer(text, history=turns, on_partial=on_partial)
+
+    def quick(self, question: str, *, history: History | None = (),
+              subject: str | None = None) -> Reply | None:
+        """The calculator's reply when the question names a model or a machine (milliseconds,
+        no language model, no queue); None when the question is for the knowledge base."""
+        started = time.perf_counter()
+        text = self.clean_question(question)
+        turns = self.trim_history(history)
+        computed = self.compute(text, subject=subject or _last_user_turn(turns))
+        if computed is not None:
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            computed.timings = {"computed_ms": elapsed, "total_ms": elapsed}
+        return computed
 
     def compute(self, question: str, *, subject: str | None = None) -> Reply | None:
         """The calculator's answer when the question names a model or a machine, else None."""

@@ -8,11 +8,13 @@ short question back ("Qwen3 32B or Qwen2.5 32B?"), never a guess.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.core.catalog import Catalog, CloudInstance, Hardware, Model, normalize
+from bot.core.retrieval import looks_like_follow_up
 
 Intent = Literal["fit", "memory", "speed", "money", "compare", "biggest", "needs", "cloud"]
 
@@ -23,19 +25,21 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+\-]*")
 _NUMWORDS = {"one": 1, "two": 2, "dual": 2, "twin": 2, "three": 3, "triple": 3, "four": 4,
              "quad": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "ten": 10, "sixteen": 16}
 _COUNT_BEFORE = re.compile(
-    r"(?<![\w.])(\d{1,6}|one|two|dual|twin|three|triple|four|quad|five|six|seven|eight|ten|"
+    r"(?<![\w.])(-?\d{1,6}|one|two|dual|twin|three|triple|four|quad|five|six|seven|eight|ten|"
     r"sixteen)\s*(?:x|×|\*)?\s*$", re.IGNORECASE)
 _COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d{1,6})(?!\d)", re.IGNORECASE)
-_QUANT_NAME = re.compile(r"\b(I?Q[1-8](?:_[0-9A-Z]+){0,2}|F16|BF16|F32|MXFP4)\b", re.IGNORECASE)
-_BITS = re.compile(r"(?<![\w.])(\d{1,2})[\s-]?bits?\b|\bint(4|8)\b|\bq(2|3|4|5|6|8)\b",
-                   re.IGNORECASE)
-_FP = re.compile(r"\b(fp16|bf16|f16|16[\s-]?bit|half precision|fp8|awq|gptq|nvfp4)\b",
-                 re.IGNORECASE)
+_QUANT_NAME = re.compile(r"(?<![A-Za-z0-9])(I?Q[1-8]_(?:[0-9A-Z]+)(?:_[0-9A-Z]+)?|Q[1-8]K[SML]|"
+                         r"F16|BF16|F32|MXFP4)(?![A-Za-z0-9])", re.IGNORECASE)
+_BITS = re.compile(r"(?<![A-Za-z0-9.])(-?\d{1,2})[\s-]?bits?\b|\bint(4|8)\b|"
+                   r"(?<![A-Za-z0-9])q(2|3|4|5|6|8)(?![0-9_])|(\d)q\b", re.IGNORECASE)
+_FP = re.compile(r"(?<![A-Za-z0-9])(fp16|bf16|f16|16[\s-]?bit|half precision|fp8|awq|gptq|"
+                 r"nvfp4|qat)(?![A-Za-z0-9])", re.IGNORECASE)
 _CONTEXT = re.compile(
-    r"(?<![\w.$])(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*(?:tokens?\s+(?:of\s+)?)?"
+    r"(?<![\w.$~])(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*(?:tokens?\s+(?:of\s+)?)?"
     r"(?:context|ctx|token context|context window|tokens? of context)\b|"
     r"\b(?:context|ctx)(?:\s+(?:length|window|size|of))?\s*(?:of|=|:)?\s*"
-    r"(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\b|(?<![\w.$])(\d[\d,]*)\s*(k)?\s+tokens\b",
+    r"(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\b|(?<![\w.$~])(\d[\d,]*)\s*(k)?\s+tokens\b"
+    r"(?!\s*(?:/|per\b|a\s+sec|each\s+sec|every\s+sec|ps\b))",
     re.IGNORECASE)
 _USERS = re.compile(r"\b(\d{1,5})\s+(?:concurrent\s+|simultaneous\s+|parallel\s+)?"
                     r"(?:users|people|requests|sessions|streams|clients)\b", re.IGNORECASE)
@@ -109,7 +113,7 @@ class Understanding:
             return True
         if self.ambiguous:
             return True
-        if self.models and (self.names_machine or self.intent in (
+        if (self.models or self.bare_size_b) and (self.names_machine or self.intent in (
                 "memory", "needs", "cloud", "compare", "fit", "speed", "money")):
             return True
         return bool(self.names_machine and self.intent in ("biggest", "fit"))
@@ -151,7 +155,7 @@ def _spans(tokens: list[re.Match[str]], longest: int = 4) -> list[tuple[int, int
     for size in range(longest, 0, -1):
         for i in range(len(tokens) - size + 1):
             text = " ".join(t.group(0) for t in tokens[i: i + size])
-            out.append((i, i + size, normalize(text.rstrip(".,?!:;"))))
+            out.append((i, i + size, normalize(text.rstrip(".,?!:;+)]/"))))
     return out
 
 
@@ -179,6 +183,28 @@ def _family_candidates(span: str, catalog: Catalog) -> list[Model]:
     return out
 
 
+# What people append to a model's name: instruct/chat builds, file formats, quantizations.
+_SUFFIX = re.compile(
+    r"(?:[-_.:](?:instruct|chat|it|hf|gguf|awq|gptq|fp8|fp16|bf16|int4|int8|nvfp4|mlx|qat|"
+    r"base|v\d+(?:\.\d+)?|\d{4}|q\d(?:_[0-9a-z]+)*|(?:\d+)?bit|latest|gradient\S*|it-qat))+$",
+    re.IGNORECASE)
+
+
+def _stripped_lookup(tokens: list[re.Match[str]], start: int, end: int,
+                     models: dict[str, Model]) -> Model | None:
+    """A catalog model under an org prefix, a build suffix or an Ollama tag:
+    "meta-llama/Meta-Llama-3.1-405B-Instruct-FP8", "gemma3:12b-it-qat", "Llama3-70B-Instruct"."""
+    text = " ".join(t.group(0) for t in tokens[start:end]).rstrip(".,?!:;)]")
+    text = text.split("/")[-1]
+    for candidate in (text, re.sub(r"^meta[-_]", "", text, flags=re.IGNORECASE)):
+        stripped = _SUFFIX.sub("", candidate)
+        for form in (stripped, candidate.split("-")[0] if ":" in candidate else stripped):
+            model = models.get(normalize(form))
+            if model is not None:
+                return model
+    return None
+
+
 def _find_models(text: str, catalog: Catalog, u: Understanding) -> list[tuple[int, int]]:
     models, _, _ = _index(catalog)
     tokens = list(_TOKEN.finditer(text))
@@ -187,7 +213,7 @@ def _find_models(text: str, catalog: Catalog, u: Understanding) -> list[tuple[in
     for start, end, key in _spans(tokens):
         if any(s < end and start < e for s, e in taken) or len(key) < 3:
             continue
-        model = models.get(key)
+        model = models.get(key) or _stripped_lookup(tokens, start, end, models)
         if model is None and re.search(r"\d", key) and re.search(r"[a-z]", key):
             candidates = _family_candidates(key, catalog)
             if len(candidates) == 1:
@@ -226,6 +252,31 @@ def _gpu_count(text: str, start: int, end: int) -> int:
     return 1
 
 
+# Machines people name without a number.
+_NAMED_MACHINES = {"dgxspark": "dgxspark", "spark": "dgxspark", "strixhalo": "strixhalo",
+                   "framework desktop": "strixhalo", "frameworkdesktop": "strixhalo"}
+_MEMORY = re.compile(r"(\d{1,4})\s*(?:gb|g|gib)\b", re.IGNORECASE)
+
+
+def _with_memory(hw: Hardware, text: str, catalog: Catalog) -> Hardware:
+    """The catalog entry of the same chip with the memory the question states ("M4 Max 48GB",
+    "M3 Ultra ... 512GB"); an unlisted configuration keeps the chip's bandwidth."""
+    sizes = {float(m.group(1)) for m in _MEMORY.finditer(text)}
+    if hw.kind == "cpu" or not sizes or hw.memory_gb in sizes:
+        return hw
+    chip = re.sub(r"\s*[,(].*$|\s+\d+\s*GB.*$", "", hw.name)
+    same = [h for h in catalog.hardware if h.name.startswith(chip) and h.kind == hw.kind]
+    for h in same:
+        if h.memory_gb in sizes:
+            return h
+    if hw.kind == "apple":  # Macs come in many memory sizes: keep the chip, use the size given
+        size = max(s for s in sizes if s >= 8) if any(s >= 8 for s in sizes) else None
+        if size and size <= 1024:
+            return dataclasses.replace(hw, id=f"{hw.id}-as-{size:g}gb", memory_gb=size,
+                                       name=f"{chip} {size:g} GB", custom_entry=True)
+    return hw
+
+
 _HW_PREFIXES = ("", "rtx", "nvidia", "geforce rtx", "apple", "amd", "radeon", "rx", "intel arc",
                 "arc", "nvidia tesla")
 
@@ -235,10 +286,19 @@ def _find_machine(text: str, catalog: Catalog, u: Understanding,
     _, hardware, clouds = _index(catalog)
     tokens = [t for t in _TOKEN.finditer(text)
               if not any(s <= t.start() < e for s, e in skip)]
+    for _, _, key in _spans(tokens, longest=2):  # instances first: "ml.p5.48xlarge (8xH100)"
+        cloud = clouds.get(key) or clouds.get(re.sub(r"^ml", "", key))
+        if cloud is not None:
+            u.cloud = cloud
+            return
     for start, end, key in _spans(tokens):
         span_text = text[tokens[start].start(): tokens[end - 1].end()]
-        if not re.search(r"\d", key) and key not in clouds and key not in ("colabt4",):
+        inner = re.match(r"^(\d{1,3})x(.+)$", key)  # "8xh100" written as one word
+        if inner and re.search(r"[a-z]", inner.group(2)):
+            key = inner.group(2)
+        if not re.search(r"\d", key) and key not in clouds and key not in _NAMED_MACHINES:
             continue
+        key = _NAMED_MACHINES.get(key, key)
         if key in clouds:
             u.cloud = clouds[key]
             return
@@ -247,15 +307,19 @@ def _find_machine(text: str, catalog: Catalog, u: Understanding,
             continue  # "4096 tokens", "8192 context": a number, not a card
         hw = None
         singular = key[:-1] if key.endswith("s") and re.search(r"\d", key[:-1]) else key
-        for prefix in _HW_PREFIXES:
-            hw = hardware.get(normalize(prefix) + singular)
+        for form in dict.fromkeys((key, singular)):
+            for prefix in _HW_PREFIXES:
+                hw = hardware.get(normalize(prefix) + form)
+                if hw is not None:
+                    break
             if hw is not None:
                 break
         if hw is None and len(singular) >= 4 and re.search(r"[a-z]", singular):
             hw = _unique_part(singular, hardware)
         if hw is not None:
-            u.hardware = hw
-            u.gpus = _gpu_count(text, tokens[start].start(), tokens[end - 1].end())
+            u.hardware = _with_memory(hw, text, catalog)
+            u.gpus = int(inner.group(1)) if inner else _gpu_count(
+                text, tokens[start].start(), tokens[end - 1].end())
             del span_text
             return
 
@@ -263,12 +327,17 @@ def _find_machine(text: str, catalog: Catalog, u: Understanding,
 def _quant(text: str, u: Understanding) -> None:
     named = _QUANT_NAME.search(text)
     if named:
-        u.quant = named.group(1).upper()
+        quant = named.group(1).upper()
+        compact = re.fullmatch(r"Q(\d)K([SML])", quant)
+        u.quant = f"Q{compact.group(1)}_K_{compact.group(2)}" if compact else (
+            quant)
         return
     fp = _FP.search(text)
     if fp:
         word = fp.group(1).lower()
-        if word in ("awq", "gptq", "nvfp4"):
+        if word == "qat":
+            u.quant, u.quant_note = "Q4_0", "a QAT build sized as Q4_0, the format it ships in"
+        elif word in ("awq", "gptq", "nvfp4"):
             u.quant, u.quant_note = "Q4_K_M", f"{fp.group(1)} sized as a 4-bit GGUF (Q4_K_M)"
         elif word == "fp8":
             u.quant, u.quant_note = "Q8_0", "FP8 sized as an 8-bit GGUF (Q8_0)"
@@ -282,7 +351,7 @@ def _quant(text: str, u: Understanding) -> None:
                  16: "F16"}
         if n in table:
             u.quant = table[n]
-        elif n <= 1 or n > 32:
+        elif n <= 1 or n > 32 or n < 0:
             u.problems.append(f"{n}-bit weights do not exist; pick 2 to 16 bits.")
 
 
@@ -299,8 +368,12 @@ def _context(text: str, u: Understanding) -> None:
     value, scale = (m.group(1), m.group(2)) if m.group(1) else (
         (m.group(3), m.group(4)) if m.group(3) else (m.group(5), m.group(6)))
     number = _number(value, scale)
-    if (scale or "").lower() == "k" and number < 1000 * 1024:
-        number = float(value.replace(",", "")) * 1024  # "64k context" = 65,536 tokens
+    base = float(value.replace(",", ""))
+    if (scale or "").lower() == "k":
+        # "64k context" means 65,536 tokens (a power of two); "20k" and "125k" mean thousands.
+        number = base * (1024 if base in (4, 8, 16, 32, 64, 128, 256, 512, 1024) else 1000)
+    elif (scale or "").lower() == "m":
+        number = base * (1 << 20 if base in (1, 2, 4, 8) else 1_000_000)
     if number <= 0:
         u.problems.append(f"A context of {value} tokens is not possible; use 1 token or more.")
     elif number > MAX_CONTEXT:
@@ -377,7 +450,8 @@ def understand(question: str, catalog: Catalog, subject: str | None = None) -> U
                  if not any(s <= m.start() < e for s, e in spans)]
         if sizes:
             u.bare_size_b = float(sizes[0].group(1))
-    if not u.models and not u.ambiguous and subject and _FOLLOW.search(text):
+    if not u.models and not u.ambiguous and subject and (
+            _FOLLOW.search(text) or (u.names_machine and looks_like_follow_up(text))):
         about = understand(subject, catalog)
         if about.models:
             u.models, u.from_subject = about.models, True

@@ -37,7 +37,13 @@ async def generate(
     bot: ModelDeskBot, question: str, history: History | None, edit: Edit,
     subject: str | None = None,
 ) -> Answer:
-    """Wait for the model, then answer in a worker thread while streaming previews into `edit`."""
+    """Wait for the model, then answer in a worker thread while streaming previews into `edit`.
+
+    A question the calculator answers skips the model queue: it takes milliseconds.
+    """
+    computed = await bot.in_thread(bot.desk.quick, question, history=history, subject=subject)
+    if computed is not None:
+        return computed
     editor = ThrottledEditor(edit, interval=1.0)
 
     async def on_queued(position: int) -> None:

@@ -92,6 +92,9 @@ class FakeDiscord:
             "ivan": _user(snowflake(), "ivan"),
             "judy": _user(snowflake(), "judy"),
             "ken": _user(snowflake(), "ken"),
+            "mallory": _user(snowflake(), "mallory"),
+            "nina": _user(snowflake(), "nina"),
+            "olivia": _user(snowflake(), "olivia"),
         }
         self.roles = {"alice": [], "bob": [self.admin_role_id], "carol": [self.helper_role_id]}
         self.requests: list[Recorded] = []

@@ -19,7 +19,7 @@ async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(de
     ticker = LagTicker().start()
     beats_before = len(fake.heartbeats)
     inter = await fake.slash(
-        "ask", {"question": "How much VRAM does Llama 3.1 8B need at Q4_K_M?"}, user="alice"
+        "ask", {"question": "Can loading a .pt checkpoint from a stranger run code?"}, user="alice"
     )
     await fake.wait_until(lambda: inter.callback_at, timeout=3)
     ack = inter.callback_at - inter.sent_at
@@ -43,7 +43,7 @@ async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(de
     assert "**Sources**" in content
     sources = content.split("**Sources**", 1)[1]
     assert SOURCE_LINE.search(sources), content
-    assert "1. " in sources and "Llama" in sources
+    assert "1. " in sources and ("pickle" in sources.lower() or "checkpoint" in sources.lower())
     assert re.search(r"(written by|Quoted from) .*numbered sources", content)
     buttons = [c["custom_id"] for row in final["components"] for c in row["components"]]
     assert len(buttons) == 2 and all(b.startswith("modeldesk:vote:") for b in buttons)
@@ -66,7 +66,7 @@ async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(de
     summary = await asyncio.to_thread(desk.bot.desk.feedback.summary)
     assert summary["up"] == 1
     rows = await asyncio.to_thread(desk.bot.desk.feedback.rows)
-    assert rows[0]["question"].startswith("How much VRAM does Llama 3.1 8B")
+    assert rows[0]["question"].startswith("Can loading a .pt checkpoint")
     assert rows[0]["sources"] and "total_ms" in rows[0]["timings"]
     MEASURED["/ask pipeline timings (ms)"] = {k: round(v) for k, v in rows[0]["timings"].items()}
 

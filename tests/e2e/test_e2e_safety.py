@@ -69,7 +69,7 @@ async def test_over_the_cooldown_a_user_is_told_to_wait_and_a_queued_one_their_p
     assert reply["type"] == 4 and reply["data"]["flags"] & 64
     assert re.fullmatch(r"Please wait \d+ s before asking again\.", reply["data"]["content"])
 
-    queued = await desk.fake.slash("ask", {"question": "Which GPU runs Llama 3.1 8B?"}, user="ken")
+    queued = await desk.fake.slash("ask", {"question": "Is a .pt file safe to load?"}, user="ken")
     place = "You are number 1 in the queue"
     await desk.fake.wait_until(
         lambda: any(place in (r.json or {}).get("content", "") for r in desk.fake.requests

@@ -17,7 +17,7 @@ async def test_a_mention_is_answered_in_a_thread_and_follow_ups_use_its_history(
 ) -> None:
     fake = desk.fake
     ignored = await fake.say("Llama 3.1 is great, no question for the bot", user="dave")
-    first_q = "How much VRAM does Llama 3.1 8B need at Q4_K_M?"
+    first_q = "Can loading a .pt checkpoint from a stranger run code?"
     mention = await fake.say(f"<@{fake.bot_id}> {first_q}", user="dave")
 
     thread_id = int(mention["id"])  # a thread started from the message has the message's id
@@ -31,7 +31,7 @@ async def test_a_mention_is_answered_in_a_thread_and_follow_ups_use_its_history(
     assert desk.calls[-1]["question"] == first_q and desk.calls[-1]["history"] == []
 
     # A follow-up that only makes sense with the earlier turn ("it").
-    follow = "And how fast does it run on an RTX 4090?"
+    follow = "And is it also true for .bin files?"
     await fake.say(follow, user="judy", channel_id=thread_id)  # anyone in the thread
     await fake.wait_until(lambda: len(_final(desk, thread_id)) >= 2, timeout=ANSWER_TIMEOUT)
     call = desk.calls[-1]
@@ -44,5 +44,5 @@ async def test_a_mention_is_answered_in_a_thread_and_follow_ups_use_its_history(
     assert "**Sources**" not in call["history"][1][1]
 
     reply = _final(desk, thread_id)[-1]["content"]
-    assert "**Sources**" in reply and "4090" in reply, reply
+    assert "**Sources**" in reply and (".bin" in reply or "pickle" in reply.lower()), reply
     assert call["thread"].startswith("modeldesk"), "the pipeline ran on the event loop"

@@ -1,0 +1,99 @@
+"""Computed answers: the calculator answers questions that name a model or a machine, in the
+desk, the CLI and the console, with the verdict and its figures first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_settings
+from bot.core.costs import GB, estimate_cost
+from bot.core.desk import Desk
+from bot.core.text import has_mention_markup
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory) -> Desk:  # noqa: ANN001
+    data = tmp_path_factory.mktemp("computed")
+    return Desk.build(load_settings(None, knowledge_dir=ROOT / "knowledge", data_dir=data))
+
+
+def test_the_issue_example_word_for_word(desk: Desk) -> None:
+    answer = desk.ask("can I run qwen2.5 72b on a single rtx 4090?")
+    assert answer.mode == "computed"
+    first = answer.text.split("\n")[0]
+    assert first.startswith("No. Qwen2.5 72B at Q4_K_M needs about 48.8 GB with an 8,192-token "
+                            "context; an RTX 4090 has 24 GB")
+    est = estimate_cost("qwen2.5-72b", hardware="rtx-4090", catalog=desk.catalog)
+    assert f"{est.total_bytes / GB:.1f} GB" in first and est.fits is False
+    assert "Offloading works" in answer.text and "tokens/s" in answer.text
+    assert "3 x RTX 4090 hold it" in answer.text
+    assert "largest catalog model that fits entirely" in answer.text
+    assert "llama-fit-params" in answer.text  # how to check it on your own machine
+    assert [c.file for c in answer.citations] == ["knowledge/data/models.yaml",
+                                                  "knowledge/data/hardware.yaml"]
+    assert all(c.url.startswith("https://") for c in answer.citations)
+    assert not desk.services.pipeline_loaded  # no language model was needed
+
+
+def test_yes_with_what_is_left(desk: Desk) -> None:
+    answer = desk.ask("does llama3.1:70b fit on 2x 3090")
+    assert answer.text.startswith("Yes. Llama 3.1 70B at Q4_K_M needs about 47.3 GB")
+    assert "2 x RTX 3090 has 48 GB" in answer.text and "Decode speed" in answer.text
+    assert answer.estimate is not None and answer.estimate.gpus == 2
+
+
+def test_speed_money_cloud_biggest_and_needs(desk: Desk) -> None:
+    money = desk.ask("llama 3.1 8b on g5.2xlarge, what does it cost per hour?").text
+    assert "Cost: $1.21 an hour (on demand, as of" in money and "per 1M output tokens" in money
+    biggest = desk.ask("what's the biggest model I can run on a 3060 12GB").text
+    assert biggest.startswith("The largest catalog models that fit entirely on an RTX 3060")
+    needs = desk.ask("what gpu do i need for gemma 3 27b").text
+    assert "The smallest single GPUs in the catalog that hold it" in needs
+    cloud = desk.ask("which cloud instance should I rent for llama 3.3 70b").text
+    assert "The cheapest listed instance that holds it is" in cloud
+
+
+def test_ambiguous_and_absurd_get_short_replies(desk: Desk) -> None:
+    ambiguous = desk.ask("qwen 32b on my 4070?")
+    assert ambiguous.mode == "clarify"
+    assert ambiguous.text == "Which model do you mean: Qwen2.5 32B or Qwen3 32B?"
+    for question in ("llama 3.1 8b on 10000 GPUs", "llama 3.1 8b with -5 GB of RAM"):
+        reply = desk.ask(question)
+        assert reply.mode == "clarify" and "\n" not in reply.text and len(reply.text) < 200
+
+
+def test_follow_ups_use_the_subject(desk: Desk) -> None:
+    history = [("user", "how big is gemma 3 27b at Q4_K_M?"), ("assistant", "About 16.5 GB.")]
+    answer = desk.ask("and can i run it on my 4090?", history=history)
+    assert answer.mode == "computed" and "Gemma 3 27B" in answer.text.split("\n")[0]
+    about = desk.ask("will it fit on a 3060 12gb?", subject="llama 3.1 8b")
+    assert about.text.startswith("Yes. Llama 3.1 8B")
+
+
+def test_computed_answers_are_fast_and_safe(desk: Desk) -> None:
+    desk.ask("llama 3.1 8b on a 4090")  # warm the fit cache
+    answer = desk.ask("<@123> @everyone can I run qwen2.5 72b on an rtx 4090?")
+    assert answer.timings["computed_ms"] < 200  # the bench holds the real target (p50)
+    assert not has_mention_markup(answer.text)
+
+
+def test_questions_without_a_model_or_machine_go_to_the_knowledge_base(desk: Desk) -> None:
+    assert desk.compute("is a .pt file safe to load?") is None
+
+
+def test_cli_ask_prints_the_computed_answer(monkeypatch, tmp_path, capsys) -> None:  # noqa: ANN001
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert main(["--env-file", "/nonexistent", "ask", "can I run qwen2.5 72b on a 4090?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No. Qwen2.5 72B") and "computed by the ModelDesk calculator" in out
+    assert "Sources:" in out and "models.yaml" not in out.split("Sources:")[0]
+    assert main(["--env-file", "/nonexistent", "ask", "will it fit on a 3090?", "--about",
+                 "gemma 3 27b", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mode"] == "computed" and data["computed"]["model"]["id"] == "gemma-3-27b"
