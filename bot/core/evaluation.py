@@ -177,7 +177,8 @@ def run_eval(
                 "answer_ms_p95": round(percentile(answer_ms, 0.95), 1),
                 "first_token_ms_p50": round(percentile(first_token_ms, 0.5), 1),
                 "modes": {mode: sum(r["mode"] == mode for r in results)
-                          for mode in ("generated", "extractive", "unknown")},
+                          for mode in ("generated", "extractive", "unknown", "computed",
+                                       "clarify")},
             }
         )
     return {"metrics": metrics, "results": results}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from unittest.mock import MagicMock
 
 import discord
 
+from bot.core.catalog import Quant
 from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
 from bot.discord_app.cogs.admin import format_report, format_stats, is_admin
 from bot.discord_app.cogs.ask import thread_name
@@ -14,10 +15,20 @@ from bot.discord_app.cogs.estimates import quant_choices, with_assumptions
 from bot.discord_app.errors import APOLOGY, user_message
 
 
-def _interaction(perms: int, role_ids: list[int]) -> SimpleNamespace:
-    roles = [SimpleNamespace(id=r) for r in role_ids]
-    return SimpleNamespace(permissions=discord.Permissions(perms),
-                           user=SimpleNamespace(roles=roles))
+def _interaction(perms: int, role_ids: list[int]) -> MagicMock:
+    """An interaction stand-in specced from discord.py's own classes: a misspelled attribute
+    fails instead of passing silently."""
+    roles = []
+    for r in role_ids:
+        role = MagicMock(spec_set=discord.Role)
+        role.id = r
+        roles.append(role)
+    member = MagicMock(spec_set=discord.Member)
+    member.roles = roles
+    interaction = MagicMock(spec_set=discord.Interaction)
+    interaction.permissions = discord.Permissions(perms)
+    interaction.user = member
+    return interaction
 
 
 def test_admins_have_manage_server_or_a_listed_role() -> None:
@@ -58,8 +69,8 @@ def test_kb_stats_text() -> None:
 
 def test_quant_choices_fit_discords_limit_dropping_rare_i_quants_first() -> None:
     bits = {"IQ1_S": 1.56, "IQ1_M": 1.75, "IQ2_XXS": 2.06, "Q2_K": 2.6, "Q4_K_M": 4.89}
-    quants = [SimpleNamespace(id=k, bits_per_weight=v) for k, v in bits.items()]
-    quants += [SimpleNamespace(id=f"Q{i}_X", bits_per_weight=5.0) for i in range(22)]
+    quants = [Quant(id=k, bits_per_weight=v) for k, v in bits.items()]
+    quants += [Quant(id=f"Q{i}_X", bits_per_weight=5.0) for i in range(22)]
     ids = quant_choices(quants)
     assert len(ids) == 25
     assert "IQ1_S" not in ids and "IQ1_M" not in ids and "Q4_K_M" in ids and "Q2_K" in ids
