@@ -33,6 +33,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "peak_rss_mb": (1500.0, "<="),
     "event_loop_max_lag_ms": (100.0, "<="),
     "computed_answer_ms_p50": (30.0, "<="),
+    "first_visible_ms_p50": (500.0, "<="),
 }
 
 Step = Callable[[str], None]
@@ -109,15 +110,18 @@ def bench_generation(pipeline: Any, question: str, runs: int = 3) -> dict[str, f
 
 
 def bench_answers(pipeline: Any, questions: list[str], n: int, step: Step) -> dict[str, float]:
-    first, total = [], []
+    first, total, visible = [], [], []
     pipeline.answer(questions[0])  # load and warm the model once
     for i, q in enumerate(questions[:n], 1):
-        answer = pipeline.answer(q)
+        answer = pipeline.answer(q, on_preview=lambda _: None)
         step(f"answers {i}/{n}")
         if answer.mode != "unknown":
             first.append(answer.timings.get("first_token_ms", 0.0))
+        # The first readable text: the preview with sources, or the "not covered" answer.
+        visible.append(answer.timings.get("preview_ms", answer.timings["total_ms"]))
         total.append(answer.timings["total_ms"])
-    return {"first_token_ms_p50": round(percentile(first, 0.5), 1),
+    return {"first_visible_ms_p50": round(percentile(visible, 0.5), 1),
+            "first_token_ms_p50": round(percentile(first, 0.5), 1),
             "answer_ms_p50": round(percentile(total, 0.5), 1),
             "answer_ms_p95": round(percentile(total, 0.95), 1), "answers_timed": len(total)}
 
@@ -243,6 +247,7 @@ def format_table(figures: dict[str, Any]) -> str:
     """The human table: each figure beside its target."""
     order = ["computed_answer_ms_p50", "computed_answer_ms_p95",
              "retrieval_ms_p50", "raw_retrieval_ms_p50", "retrieval_overhead_ratio",
+             "first_visible_ms_p50",
              "tokens_per_second", "raw_tokens_per_second", "generation_overhead_ratio",
              "first_token_ms_p50", "answer_ms_p50", "answer_ms_p95", "reindex_full_s",
              "reindex_noop_s", "reindex_chunks", "peak_rss_mb", "event_loop_max_lag_ms",

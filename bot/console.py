@@ -33,7 +33,8 @@ def stream_answer(desk: Desk, question: str, write: Callable[[str], None], *,
     """Answer a question, writing verified text as it comes, then the mode line and sources."""
     printer = StreamPrinter(write)
     answer = desk.ask(question, history=history, subject=subject,
-                      on_partial=printer.partial if stream else None)
+                      on_partial=printer.partial if stream else None,
+                      on_preview=printer.preview if stream else None)
     printer.finish(answer)
     return answer
 

@@ -74,6 +74,7 @@ _MENTION_IN_QUESTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>", re.I
 
 History = Sequence[tuple[str, str]]
 OnPartial = Callable[[str], None]
+OnPreview = Callable[[Answer], None]
 
 
 @dataclass
@@ -136,18 +137,22 @@ class AnswerPipeline:
 
     # -- public ---------------------------------------------------------------------------
     def answer(self, question: str, history: History = (),
-               on_partial: OnPartial | None = None) -> Answer:
+               on_partial: OnPartial | None = None,
+               on_preview: OnPreview | None = None) -> Answer:
         """Answer a question.
 
         Args:
             question: what the person asked, already cleaned by `Desk`.
             history: earlier (role, text) turns of the thread, oldest first, already trimmed.
             on_partial: called with the verified answer text so far while it is generated.
+            on_preview: called once, as soon as the evidence is chosen and before the model
+                runs, with a preview: the best evidence sentence quoted, with its sources.
         """
-        return self.answer_with_evidence(question, history, on_partial)[0]
+        return self.answer_with_evidence(question, history, on_partial, on_preview)[0]
 
     def answer_with_evidence(self, question: str, history: History = (),
                              on_partial: OnPartial | None = None,
+                             on_preview: OnPreview | None = None,
                              ) -> tuple[Answer, list[Chunk]]:
         """Answer, and return the chunks the answer was checked against (for the eval)."""
         started = time.perf_counter()
@@ -165,6 +170,13 @@ class AnswerPipeline:
         floor = max(self.settings.min_score, chunks[0].score - USABLE_MARGIN)
         evidence = self._select_evidence(question, [c for c in chunks if c.score >= floor])
         timings["select_ms"] = _ms(started) - timings["retrieve_ms"]
+        if on_preview is not None and evidence.ranked:
+            quote = self._quotes(evidence, [], 1)
+            text, citations = self._render([], evidence.chunks, quote)
+            on_preview(Answer(question=question, text=text, mode="extractive",
+                              citations=citations, model=self.model_name,
+                              timings={"preview_ms": _ms(started)}))
+            timings["preview_ms"] = _ms(started)
         messages = self._messages(question, turns, evidence)
         gen_started = time.perf_counter()
         generation = self._stream_and_verify(messages, evidence, question, on_partial)

@@ -117,7 +117,8 @@ class Desk:
 
     # -- answers --------------------------------------------------------------------------
     def ask(self, question: str, *, history: History | None = (), subject: str | None = None,
-            on_partial: Callable[[str], None] | None = None) -> Reply:
+            on_partial: Callable[[str], None] | None = None,
+            on_preview: Callable[[Answer], None] | None = None) -> Reply:
         """A grounded, cited answer.
 
         Args:
@@ -126,6 +127,8 @@ class Desk:
             subject: what the conversation is about (a thread's first question, a message
                 someone right-clicked); used like an earlier question.
             on_partial: called with the verified text so far while the answer is generated.
+            on_preview: called once with the best evidence quoted and its sources, as soon as
+                retrieval is done and before the language model runs.
         """
         computed = self.quick(question, history=history, subject=subject)
         if computed is not None:
@@ -136,7 +139,8 @@ class Desk:
             about = clean_text(subject)[:MAX_QUESTION_CHARS]
             if about:
                 turns = [("user", about)]
-        return self.services.pipeline.answer(text, history=turns, on_partial=on_partial)
+        return self.services.pipeline.answer(text, history=turns, on_partial=on_partial,
+                                             on_preview=on_preview)
 
     def quick(self, question: str, *, history: History | None = (),
               subject: str | None = None) -> Reply | None:

@@ -12,7 +12,13 @@ import discord
 
 from bot.core.types import Answer
 from bot.discord_app.errors import NO_MENTIONS
-from bot.discord_app.formatting import answer_messages, preview
+from bot.discord_app.formatting import (
+    answer_messages,
+    format_sources,
+    preview,
+    preview_with_sources,
+    split_message,
+)
 from bot.discord_app.streaming import ThrottledEditor
 from bot.discord_app.views import feedback_view
 
@@ -52,10 +58,21 @@ async def generate(
     async with bot.model_queue.turn(on_queued=on_queued):
         push = editor.pusher(asyncio.get_running_loop())
 
+        sources = {"text": ""}
+
+        def show_sources(early: Answer) -> None:
+            # Sources are known ~20 ms after the question: show them while the model writes.
+            sources["text"] = format_sources(early.citations)
+            push(preview_with_sources(early))
+
+        def show_partial(text: str) -> None:
+            # Verified sentences replace the quote; the sources stay on screen.
+            push(split_message(preview(text) + "\n\n" + sources["text"])[0])
+
         def work() -> Answer:
             # The desk loads the model on first use: that too stays off the loop.
             return bot.desk.ask(question, history=history, subject=subject,
-                                on_partial=lambda text: push(preview(text)))
+                                on_partial=show_partial, on_preview=show_sources)
 
         try:
             return await bot.in_thread(work)

@@ -188,6 +188,19 @@ def preview(partial: str, limit: int = DISCORD_LIMIT) -> str:
     return text + marker
 
 
+WRITING = "-# Writing the answer from these sources…"
+
+
+def preview_with_sources(early: Answer, limit: int = DISCORD_LIMIT) -> str:
+    """The first readable text: the best evidence quoted, its sources, and a note that the
+    checked answer is on its way (it replaces this message)."""
+    parts = [sanitize(early.text.strip()), WRITING]
+    sources = format_sources(early.citations)
+    if sources:
+        parts.append(sources)
+    return split_message("\n\n".join(p for p in parts if p), limit)[0]
+
+
 def strip_reply_extras(content: str) -> str:
     """The answer text of one of our own messages, without mode line and sources (for history)."""
     for marker in ("\n\n-# ", f"\n\n{SOURCES_HEADER}"):

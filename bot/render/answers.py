@@ -36,6 +36,10 @@ class StreamPrinter:
         self.write = write
         self.shown = ""
 
+    def preview(self, early: Answer) -> None:
+        """The best evidence and its sources, at once, while the model writes."""
+        self.write(f"{early.text}\n(sources found; writing the checked answer…)\n\n")
+
     def partial(self, text: str) -> None:
         if text.startswith(self.shown):
             self.write(text[len(self.shown):])

@@ -180,3 +180,17 @@ def test_a_number_with_another_unit_is_not_supported() -> None:
     assert unsupported_numbers_and_urls("Llama 3.1 supports 4k tokens [1].", evidence)[0] == ["4k"]
     assert unsupported_numbers_and_urls("It supports 128K tokens [1].", evidence) == ([], [])
     assert unsupported_numbers_and_urls("That is 131,072 tokens.", evidence) == ([], [])
+
+
+def test_a_preview_with_sources_comes_before_the_model_runs(make_pipeline) -> None:
+    llm = ScriptedLLM("Unpickling can call any Python function, so a checkpoint can run code.")
+    pipeline = make_pipeline(llm)
+    seen: list[tuple[int, object]] = []
+    answer = pipeline.answer("Can loading a .pt checkpoint from a stranger run code?",
+                             on_preview=lambda early: seen.append((len(llm.prompts), early)))
+    assert len(seen) == 1
+    prompts_when_shown, early = seen[0]
+    assert prompts_when_shown == 0  # shown before the model was asked anything
+    assert early.citations and early.citations[0].file == "security/pickle.md"
+    assert "[1]" in early.text and early.timings["preview_ms"] < answer.timings["total_ms"]
+    assert answer.timings["preview_ms"] <= answer.timings["first_token_ms"]

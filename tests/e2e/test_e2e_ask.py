@@ -51,6 +51,12 @@ async def test_ask_is_acknowledged_fast_and_the_answer_cites_numbered_sources(de
     edits = [r for r in fake.requests
              if r.method == "PATCH" and r.path.endswith(f"{inter.token}/messages/@original")]
     assert edits, "the answer never replaced the thinking message"
+    # The first edit after the acknowledgement already shows the sources (a preview), and the
+    # final edit is the checked answer, which replaces it.
+    first_edit = (edits[0].json or {}).get("content", "")
+    assert "**Sources**" in first_edit, first_edit
+    MEASURED["/ask first readable text (s)"] = round(edits[0].at - inter.sent_at, 3)
+    assert "Writing the answer" not in content
     stream = [r.at for r in edits[:-1]]  # the final edit is not throttled
     gaps = [b - a for a, b in zip(stream, stream[1:], strict=False)]
     assert all(gap >= 0.9 for gap in gaps), gaps
