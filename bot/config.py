@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     dev_guild_id: int | None = None
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    cooldown_seconds: float = 20.0
+    rate_burst: int = 3  # questions a member may ask at once
+    rate_per_minute: float = 3.0  # and then this many a minute
     queue_max: int = 8
     history_turns: int = 6
 

@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.core.desk import Desk
 from bot.discord_app.errors import ModelDeskTree
-from bot.discord_app.limits import Cooldowns, ModelQueue
+from bot.discord_app.limits import ModelQueue, RateLimiter
 from bot.discord_app.views import VoteButton
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class ModelDeskBot(commands.Bot):
         self.settings = settings
         self.desk = desk
         self.sync_dev_guild = sync_dev_guild
-        self.cooldowns = Cooldowns(settings.cooldown_seconds)
+        self.cooldowns = RateLimiter(settings.rate_burst, settings.rate_per_minute)
         self.model_queue = ModelQueue(settings.queue_max)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modeldesk")
 

@@ -1,4 +1,4 @@
-"""Per-user cooldowns and the bounded queue in front of the one in-process model."""
+"""Per-user rate limits (a token bucket) and the bounded queue in front of the one model."""
 
 from __future__ import annotations
 
@@ -14,35 +14,45 @@ from bot.core.errors import Busy
 log = logging.getLogger(__name__)
 
 
-class Cooldowns:
-    """One question per user every `seconds`; a failed answer gives the turn back."""
+class RateLimiter:
+    """A token bucket per user: `burst` questions at once, refilled at `per_minute` a minute.
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
+    Three quick questions pass (the default burst); a fourth waits for the next token, and the
+    person is told how long. A failed answer gives its token back.
+    """
+
+    def __init__(self, burst: int = 3, per_minute: float = 3.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst = max(1, int(burst))
+        self.rate = max(per_minute, 0.001) / 60.0  # tokens a second
         self._clock = clock
-        self._last: dict[int, float] = {}
+        self._buckets: dict[int, tuple[float, float]] = {}  # user -> (tokens, at)
+
+    def _tokens(self, user_id: int) -> float:
+        tokens, at = self._buckets.get(user_id, (float(self.burst), self._clock()))
+        return min(float(self.burst), tokens + (self._clock() - at) * self.rate)
 
     def retry_after(self, user_id: int) -> float:
         """Seconds until the user may ask again; 0 when they may ask now."""
-        last = self._last.get(user_id)
-        if last is None:
-            return 0.0
-        return max(0.0, self.seconds - (self._clock() - last))
+        missing = 1.0 - self._tokens(user_id)
+        return 0.0 if missing <= 0 else missing / self.rate
 
     def hit(self, user_id: int) -> float:
-        """Use the user's turn; returns the wait instead when they are still cooling down."""
+        """Take a token; returns the wait instead when the user has none left."""
         wait = self.retry_after(user_id)
         if wait > 0:
             return wait
-        self._last[user_id] = self._clock()
-        if len(self._last) > 10_000:  # forget the oldest entries rather than grow forever
-            cutoff = self._clock() - self.seconds
-            self._last = {k: v for k, v in self._last.items() if v > cutoff}
+        self._buckets[user_id] = (self._tokens(user_id) - 1.0, self._clock())
+        if len(self._buckets) > 10_000:  # forget full buckets rather than grow forever
+            self._buckets = {u: b for u, b in self._buckets.items()
+                             if self._tokens(u) < self.burst}
         return 0.0
 
     def refund(self, user_id: int) -> None:
-        """Give the turn back (the answer failed through no fault of the user)."""
-        self._last.pop(user_id, None)
+        """Give the token back (the answer failed through no fault of the user)."""
+        if user_id in self._buckets:
+            tokens = self._tokens(user_id)
+            self._buckets[user_id] = (min(float(self.burst), tokens + 1.0), self._clock())
 
 
 def wait_message(seconds: float) -> str:

@@ -7,21 +7,24 @@ import asyncio
 import pytest
 
 from bot.core.errors import Busy
-from bot.discord_app.limits import Cooldowns, ModelQueue, wait_message
+from bot.discord_app.limits import ModelQueue, RateLimiter, wait_message
 
 
-def test_cooldown_tells_the_wait_and_refund_gives_the_turn_back() -> None:
+def test_three_quick_questions_pass_and_the_fourth_is_told_when() -> None:
     now = [100.0]
-    cd = Cooldowns(20, clock=lambda: now[0])
-    assert cd.hit(1) == 0
+    limit = RateLimiter(burst=3, per_minute=3, clock=lambda: now[0])
+    assert [limit.hit(1) for _ in range(3)] == [0, 0, 0]  # a burst people do not notice
+    assert limit.hit(1) == pytest.approx(20)  # one token every 20 s at 3 a minute
+    assert limit.hit(2) == 0  # per user
+    assert wait_message(limit.retry_after(1)) == "Please wait 20 s before asking again."
     now[0] += 5
-    assert cd.hit(1) == pytest.approx(15)
-    assert cd.hit(2) == 0  # per user
-    assert wait_message(cd.retry_after(1)) == "Please wait 15 s before asking again."
-    cd.refund(1)
-    assert cd.hit(1) == 0
-    now[0] += 20
-    assert cd.retry_after(1) == 0 and cd.retry_after(2) == 0
+    assert limit.retry_after(1) == pytest.approx(15)
+    limit.refund(1)  # a failed answer gives its token back
+    assert limit.hit(1) == 0
+    now[0] += 60
+    assert limit.retry_after(1) == 0
+    assert [limit.hit(1) for _ in range(3)] == [0, 0, 0]  # refilled, never beyond the burst
+    assert limit.hit(1) > 0
 
 
 async def test_queue_serves_in_order_and_tells_each_caller_its_place() -> None:
