@@ -1,4 +1,4 @@
-"""Reproduce the eval run that chose the evidence-ranking weights in bot/core/answer.py.
+"""Reproduce the eval run that chose the evidence-ranking weights in bot/core/evidence.py.
 
 A grid over OVERLAP_WEIGHT, CHUNK_WEIGHT, CHUNK_RANK_PENALTY and POSITION_PENALTY: for each
 combination the answer pipeline answers every question of an eval file with a language model
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import load_settings  # noqa: E402
-from bot.core import answer as answer_module  # noqa: E402
+from bot.core import evidence as answer_module  # noqa: E402
 from bot.core.evaluation import load_questions, run_eval  # noqa: E402
 from bot.core.services import Services  # noqa: E402
 
@@ -61,7 +61,7 @@ def main() -> int:
     for values in itertools.product(*GRID.values()):
         for name, value in zip(GRID, values, strict=True):
             setattr(answer_module, name, value)
-        pipeline._sentence_cache.clear()  # noqa: SLF001 - same sentences, new ranking
+        pipeline.ranker.clear()  # same sentences, new ranking
         out = run_eval(questions, lambda q, k: services.retriever.search(q, k=k),
                        answer=pipeline.answer_with_evidence)
         recall = out["metrics"]["answer_keyword_recall"]

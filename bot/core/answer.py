@@ -14,48 +14,28 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from bot.config import Settings
 from bot.core.embeddings import Embedder
 from bot.core.errors import InvalidInput
-from bot.core.grounding import (
-    EvidenceSentence,
-    Grounder,
-    is_degenerate,
-    neutralize_mentions,
-    split_sentences,
-    strip_citations,
+from bot.core.evidence import (
+    ANSWER_SENTENCES,
+    MAX_GENERATED,
+    MIN_GENERATED_SHARE,
+    USABLE_MARGIN,
+    Evidence,
+    EvidenceRanker,
 )
+from bot.core.grounding import Grounder, is_degenerate, split_sentences
 from bot.core.llm import LLMBackend
-from bot.core.retrieval import Retriever, tokenize
-from bot.core.types import Answer, Chunk, Citation
+from bot.core.retrieval import Retriever
+from bot.core.types import Answer, Chunk
 
 log = logging.getLogger(__name__)
 
 EVIDENCE_SENTENCES = 6  # evidence sentences sent to the model
-ANSWER_SENTENCES = 4  # generated sentences first, then quotes, up to this many
-MAX_GENERATED = 2
-
-# Evidence ranking: score = cosine(sentence, question) + OVERLAP_WEIGHT x share of the
-# question's words in the sentence + CHUNK_WEIGHT x the chunk's retrieval score
-# - CHUNK_RANK_PENALTY x (chunk rank - 1) - POSITION_PENALTY x the sentence's position in its
-# chunk. Chosen by a grid search on eval/questions.jsonl answer keyword recall;
-# scripts/tune_answer_weights.py reproduces that run.
-OVERLAP_WEIGHT = 0.3
-CHUNK_WEIGHT = 1.0
-CHUNK_RANK_PENALTY = 0.2
-POSITION_PENALTY = 0.05
-# Chunks scoring more than this below the best one are not used as evidence (same search).
-USABLE_MARGIN = 0.2
-# Generated text is kept only when at least this share of its sentences passed the check;
-# below it the model mostly wandered and quotes serve better (same eval run).
-MIN_GENERATED_SHARE = 0.34
-SIMILAR_QUOTE = 0.85  # a quote this close to a kept generated sentence would repeat it
 
 # Fixed and first in every prompt, so llama.cpp can reuse its cached prefix between calls.
 SYSTEM_PROMPT = (
@@ -78,16 +58,6 @@ OnPreview = Callable[[Answer], None]
 
 
 @dataclass
-class Evidence:
-    """The usable chunks, every sentence of them, their vectors and their ranking."""
-
-    chunks: list[Chunk]
-    sentences: list[EvidenceSentence]
-    vectors: np.ndarray
-    ranked: list[int]
-
-
-@dataclass
 class Generation:
     """What the model wrote and which sentences of it passed the grounding check."""
 
@@ -96,29 +66,18 @@ class Generation:
     first_token_at: float | None = None
 
 
-def _body(chunk: Chunk) -> str:
-    """The chunk's text without its "title — heading" first line."""
-    parts = chunk.text.split("\n\n", 1)
-    return parts[1] if len(parts) == 2 else chunk.text
-
-
-def _clean_sentence(s: str) -> str:
-    s = re.sub(r"^[-*#>\d.)\s]+(?=\S)", "", s.strip()) if re.match(r"^[-*#>]\s", s) else s.strip()
-    return " ".join(s.replace("**", "").replace("`", "").split())
-
-
 class AnswerPipeline:
     """Turns a question (and a thread's history) into a grounded, cited Answer."""
 
     def __init__(self, retriever: Retriever, llm: LLMBackend, embedder: Embedder,
-                 settings: Settings) -> None:
+                 settings: Settings, ranker: EvidenceRanker | None = None) -> None:
         self.retriever = retriever
         self.llm = llm
         self.embedder = embedder
         self.settings = settings
         self.grounder = Grounder(embedder.embed, forbidden=_FORBIDDEN,
                                  vocabulary=embedder.vocabulary())
-        self._sentence_cache: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self.ranker = ranker or EvidenceRanker(embedder)
 
     @property
     def model_name(self) -> str:
@@ -168,11 +127,11 @@ class AnswerPipeline:
             answer.timings = {**timings, "total_ms": _ms(started)}
             return answer, chunks
         floor = max(self.settings.min_score, chunks[0].score - USABLE_MARGIN)
-        evidence = self._select_evidence(question, [c for c in chunks if c.score >= floor])
+        evidence = self.ranker.select(question, [c for c in chunks if c.score >= floor])
         timings["select_ms"] = _ms(started) - timings["retrieve_ms"]
         if on_preview is not None and evidence.ranked:
-            quote = self._quotes(evidence, [], 1)
-            text, citations = self._render([], evidence.chunks, quote)
+            quote = self.ranker.quotes(evidence, [], 1)
+            text, citations = self.ranker.render([], evidence.chunks, quote)
             on_preview(Answer(question=question, text=text, mode="extractive",
                               citations=citations, model=self.model_name,
                               timings={"preview_ms": _ms(started)}))
@@ -190,7 +149,7 @@ class AnswerPipeline:
     def prompt_for(self, question: str, history: History = ()) -> list[dict[str, str]]:
         """The chat messages the pipeline would send the model for a question (benchmarks)."""
         chunks = self.retriever.search(question, k=self.settings.top_k, history=list(history))
-        return self._messages(question, history, self._select_evidence(question, chunks))
+        return self._messages(question, history, self.ranker.select(question, chunks))
 
     # -- stages ---------------------------------------------------------------------------
     def _unknown(self, question: str, chunks: Sequence[Chunk], live: bool = False) -> Answer:
@@ -207,42 +166,6 @@ class AnswerPipeline:
             text += " The closest topics it does cover: " + "; ".join(topics) + "."
         return Answer(question=question, text=text, mode="unknown", model=self.model_name,
                       closest_topics=topics)
-
-    def _sentences(self, chunk: Chunk) -> tuple[list[str], np.ndarray]:
-        cached = self._sentence_cache.get(chunk.id)
-        if cached is not None:
-            self._sentence_cache.move_to_end(chunk.id)
-            return cached
-        sentences = []
-        for s in split_sentences(_body(chunk)):
-            s = _clean_sentence(s)
-            if len(s.split()) >= 4 and not s.startswith("|"):
-                sentences.append(s)
-        vecs = np.asarray(self.embedder.embed(sentences)) if sentences else np.zeros((0, 1))
-        self._sentence_cache[chunk.id] = (sentences, vecs)
-        if len(self._sentence_cache) > 2000:
-            self._sentence_cache.popitem(last=False)
-        return sentences, vecs
-
-    def _select_evidence(self, question: str, chunks: Sequence[Chunk]) -> Evidence:
-        """Every sentence of the usable chunks, ranked for this question (weights above)."""
-        qvec = np.asarray(self.embedder.embed_one(question))
-        qterms = set(tokenize(question))
-        sentences: list[EvidenceSentence] = []
-        rows: list[np.ndarray] = []
-        scores: list[float] = []
-        for number, chunk in enumerate(chunks, 1):
-            texts, vecs = self._sentences(chunk)
-            for position, (s, v) in enumerate(zip(texts, vecs, strict=True)):
-                overlap = len(qterms & set(tokenize(s))) / max(1, len(qterms))
-                sentences.append(EvidenceSentence(s, number))
-                rows.append(v)
-                scores.append(float(v @ qvec) + OVERLAP_WEIGHT * overlap
-                              + CHUNK_WEIGHT * chunk.score - CHUNK_RANK_PENALTY * (number - 1)
-                              - POSITION_PENALTY * position)
-        vectors = np.vstack(rows) if rows else np.zeros((0, len(qvec)))
-        ranked = sorted(range(len(sentences)), key=scores.__getitem__, reverse=True)
-        return Evidence(list(chunks), sentences, vectors, ranked)
 
     def _messages(self, question: str, turns: History, evidence: Evidence
                   ) -> list[dict[str, str]]:
@@ -273,7 +196,7 @@ class AnswerPipeline:
                         v.sentence != s for s, _ in gen.kept):
                     gen.kept.append((v.sentence, v.number))
                     if on_partial and len(gen.kept) <= MAX_GENERATED:
-                        on_partial(self._render(gen.kept)[0])
+                        on_partial(self.ranker.render(gen.kept)[0])
 
         for piece in self.llm.stream_chat(
             messages, max_tokens=self.settings.llm_max_tokens,
@@ -300,55 +223,11 @@ class AnswerPipeline:
             log.info("falling back to quotes (%d of %d sentences supported)", len(kept), total)
             kept = []
         kept = kept[:MAX_GENERATED]
-        quotes = self._quotes(evidence, kept, ANSWER_SENTENCES - len(kept))
-        text, citations = self._render(kept, evidence.chunks, quotes)
+        quotes = self.ranker.quotes(evidence, kept, ANSWER_SENTENCES - len(kept))
+        text, citations = self.ranker.render(kept, evidence.chunks, quotes)
         return Answer(question=question, text=text,
                       mode="generated" if kept else "extractive", citations=citations,
                       model=self.model_name)
-
-    def _quotes(self, evidence: Evidence, kept: Sequence[tuple[str, int]], n: int
-                ) -> list[tuple[str, int]]:
-        """The best evidence sentences that do not repeat what the generated text says."""
-        said = np.asarray(self.embedder.embed([s for s, _ in kept])) if kept else None
-        out: list[tuple[str, int]] = []
-        for i in evidence.ranked:
-            if len(out) >= n:
-                break
-            sentence = evidence.sentences[i].text
-            if any(sentence == s for s, _ in out):
-                continue
-            if said is not None and float(np.max(said @ evidence.vectors[i])) > SIMILAR_QUOTE:
-                continue
-            out.append((sentence, evidence.sentences[i].number))
-        return out
-
-    def _render(self, sentences: Sequence[tuple[str, int]], chunks: Sequence[Chunk] = (),
-                quotes: Sequence[tuple[str, int]] = ()) -> tuple[str, list[Citation]]:
-        """Generated sentences as prose, then quotes as "> " lines; [n] renumbered by first use."""
-        order: dict[int, int] = {}
-
-        def cite(sentence: str, number: int) -> str:
-            new = order.setdefault(number, len(order) + 1)
-            body = strip_citations(sentence).rstrip()
-            if body and body[-1] not in ".!?":
-                body += "."
-            return f"{body[:-1]} [{new}]{body[-1]}"
-
-        prose = " ".join(cite(s, n) for s, n in sentences)
-        quoted = [cite(s, n) for s, n in quotes]
-        if prose and quoted:
-            text = prose + "\n\n" + "\n".join(f"> {q}" for q in quoted)
-        else:
-            text = prose or " ".join(quoted)
-        text = neutralize_mentions(text)
-        citations = []
-        for old, new in order.items():
-            if 0 < old <= len(chunks):
-                c = chunks[old - 1]
-                citations.append(Citation(number=new, title=c.title, heading=c.heading,
-                                          file=c.file, url=c.source))
-        return text, citations
-
 
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 1)

@@ -94,6 +94,10 @@ def machine_for(u: Understanding, catalog: Catalog) -> Machine | None:
 
 def _model_for(u: Understanding, catalog: Catalog) -> tuple[Model | None, str]:
     if u.models:
+        if u.same_size:
+            others = " and ".join(u.same_size[:2])
+            return u.models[0], (f"Taking {u.models[0].name}; {others} has the same size, so "
+                                 "the figures hold for it too. ")
         return u.models[0], ""
     if u.bare_size_b:
         dense = sorted((m for m in catalog.models if not m.is_moe

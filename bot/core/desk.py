@@ -8,6 +8,7 @@ person reads for each error. Front ends only render what it returns.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -16,12 +17,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from bot.config import Settings
 from bot.core.catalog import Catalog, Hardware, Model, Quant
 from bot.core.computed import computed_answer
 from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost
 from bot.core.documents import load_documents
 from bot.core.errors import InvalidInput, ModelDeskError, user_message
+from bot.core.evaluation import KNOWLEDGE_MARK
+from bot.core.evidence import USABLE_MARGIN, Evidence
 from bot.core.feedback import FeedbackStore
 from bot.core.fit import fit_models
 from bot.core.gguf_file import model_from_gguf
@@ -40,6 +45,10 @@ MAX_QUESTION_CHARS = 2000  # the one question limit, for every front end
 MIN_QUESTION_CHARS = 2
 MAX_NAME_CHARS = 120  # a model or hardware name as typed
 MAX_SEARCH_K = 20
+# Knowledge quotes beside a computed answer: among the best-ranked evidence sentences, only those
+# this close to the question (cosine), so a fit question does not quote a release history.
+KNOWLEDGE_CANDIDATES = 6
+KNOWLEDGE_MIN_SIMILARITY = 0.5
 
 Reply = Answer
 _COUNT_WORDS = {"dual": 2, "two": 2, "twin": 2, "triple": 3, "three": 3, "quad": 4, "four": 4,
@@ -152,8 +161,37 @@ class Desk:
         computed = self.compute(text, subject=subject or _last_user_turn(turns))
         if computed is not None:
             elapsed = round((time.perf_counter() - started) * 1000, 1)
-            computed.timings = {"computed_ms": elapsed, "total_ms": elapsed}
+            if computed.mode == "computed":
+                self._add_knowledge(computed, text)
+            computed.timings = {"computed_ms": elapsed,
+                                "total_ms": round((time.perf_counter() - started) * 1000, 1)}
         return computed
+
+    def _add_knowledge(self, answer: Reply, question: str) -> None:
+        """What the knowledge base says beside the calculator's figures: up to two quoted
+        evidence sentences close to the question, cited after the catalog entries."""
+        try:
+            chunks = self.services.retriever.search(question, k=self.settings.top_k)
+        except ModelDeskError as exc:  # no index or no store: the figures stand alone
+            log.info("computed answer without knowledge quotes: %s", exc)
+            return
+        if not chunks or chunks[0].score < self.settings.min_score:
+            return
+        floor = max(self.settings.min_score, chunks[0].score - USABLE_MARGIN)
+        ranker = self.services.ranker
+        evidence = ranker.select(question, [c for c in chunks if c.score >= floor])
+        qvec = np.asarray(self.services.embedder.embed_one(question))
+        close = [i for i in evidence.ranked[:KNOWLEDGE_CANDIDATES]
+                 if float(evidence.vectors[i] @ qvec) >= KNOWLEDGE_MIN_SIMILARITY]
+        if not close:
+            return
+        picked = Evidence(evidence.chunks, evidence.sentences, evidence.vectors, close)
+        text, citations = ranker.render([], evidence.chunks, ranker.quotes(picked, [], 2))
+        offset = len(answer.citations)
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
+        answer.citations.extend(dataclasses.replace(c, number=c.number + offset)
+                                for c in citations)
+        answer.text += "\n\n" + KNOWLEDGE_MARK + text
 
     def compute(self, question: str, *, subject: str | None = None) -> Reply | None:
         """The calculator's answer when the question names a model or a machine, else None."""
@@ -167,9 +205,12 @@ class Desk:
     def ask_with_evidence(self, question: str) -> tuple[Reply, list[Chunk]]:
         """An answer and the passages it was checked against (the eval reads both)."""
         text = self.clean_question(question)
-        computed = self.compute(text)
+        computed = self.quick(text)
         if computed is not None:
-            return computed, []
+            try:
+                return computed, self.services.retriever.search(text, k=self.settings.top_k)
+            except ModelDeskError:
+                return computed, []
         return self.services.pipeline.answer_with_evidence(text)
 
     def search(self, question: str, *, k: int | None = None) -> list[Chunk]:

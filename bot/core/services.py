@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.core.answer import AnswerPipeline
     from bot.core.catalog import Catalog
     from bot.core.embeddings import Embedder
+    from bot.core.evidence import EvidenceRanker
     from bot.core.index import KnowledgeIndex
     from bot.core.llm import LLMBackend
     from bot.core.retrieval import Retriever
@@ -38,6 +39,7 @@ class Services:
         self._retriever: Retriever | None = None
         self._pipeline: AnswerPipeline | None = None
         self._catalog: Catalog | None = None
+        self._ranker: EvidenceRanker | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -81,8 +83,19 @@ class Services:
 
                     llm = self._llm or build_backend(self.settings)
                     self._pipeline = AnswerPipeline(self.retriever, llm, self.embedder,
-                                                    self.settings)
+                                                    self.settings, self.ranker)
         return self._pipeline
+
+    @property
+    def ranker(self) -> EvidenceRanker:
+        """Evidence ranking without a language model (shared with the pipeline)."""
+        if self._ranker is None:
+            with self._lock:
+                if self._ranker is None:
+                    from bot.core.evidence import EvidenceRanker
+
+                    self._ranker = EvidenceRanker(self.embedder)
+        return self._ranker
 
     @property
     def pipeline_loaded(self) -> bool:

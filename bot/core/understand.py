@@ -74,6 +74,7 @@ class Understanding:
     ambiguous: list[list[str]] = field(default_factory=list)  # candidate ids per unclear name
     problems: list[str] = field(default_factory=list)  # absurd input, one sentence each
     from_subject: bool = False
+    same_size: list[str] = field(default_factory=list)  # other models the figures hold for
 
     @property
     def names_machine(self) -> bool:
@@ -175,6 +176,16 @@ def _stripped_lookup(tokens: list[re.Match[str]], start: int, end: int,
     return None
 
 
+def _same_size(models: list[Model]) -> bool:
+    """Models a calculator cannot tell apart: same layers, KV heads and head size, parameters
+    within 3 % (the only difference between them is the context they accept)."""
+    first = models[0]
+    return all(m.layers == first.layers and m.kv_heads == first.kv_heads
+               and m.head_dim == first.head_dim and m.layer_groups == first.layer_groups
+               and abs(m.params_b - first.params_b) <= 0.03 * first.params_b
+               and abs(m.active_b - first.active_b) <= 0.03 * first.active_b for m in models)
+
+
 def _find_models(text: str, catalog: Catalog, u: Understanding) -> list[tuple[int, int]]:
     models, _, _ = _index(catalog)
     tokens = list(_TOKEN.finditer(text))
@@ -186,6 +197,12 @@ def _find_models(text: str, catalog: Catalog, u: Understanding) -> list[tuple[in
         model = models.get(key) or _stripped_lookup(tokens, start, end, models)
         if model is None and re.search(r"\d", key) and re.search(r"[a-z]", key):
             candidates = _family_candidates(key, catalog)
+            if len(candidates) > 1 and _same_size(candidates):
+                # "llama 8b": Llama 3 8B and 3.1 8B need the same memory, so the figures hold
+                # for both: compute with the newest and name the others (not a guess).
+                newest = max(candidates, key=lambda m: str(m.released or ""))
+                u.same_size.extend(m.name for m in candidates if m is not newest)
+                candidates = [newest]
             if len(candidates) == 1:
                 model = candidates[0]
             elif len(candidates) > 1:

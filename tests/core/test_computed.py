@@ -60,9 +60,11 @@ def test_speed_money_cloud_biggest_and_needs(desk: Desk) -> None:
 
 
 def test_ambiguous_and_absurd_get_short_replies(desk: Desk) -> None:
-    ambiguous = desk.ask("qwen 32b on my 4070?")
+    ambiguous = desk.ask("qwen 14b on my 4070?")
     assert ambiguous.mode == "clarify"
-    assert ambiguous.text == "Which model do you mean: Qwen2.5 32B or Qwen3 32B?"
+    assert ambiguous.text == "Which model do you mean: Qwen2.5 14B or Qwen3 14B?"
+    same = desk.ask("3060 12gb enough for llama 8b?")
+    assert same.mode == "computed" and "Llama 3 8B has the same size" in same.text
     for question in ("llama 3.1 8b on 10000 GPUs", "llama 3.1 8b with -5 GB of RAM"):
         reply = desk.ask(question)
         assert reply.mode == "clarify" and "\n" not in reply.text and len(reply.text) < 200

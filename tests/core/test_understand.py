@@ -110,9 +110,16 @@ def test_intent(question: str, intent: str) -> None:
 
 
 def test_ambiguity_is_a_question_not_a_guess() -> None:
-    u = understand("qwen 32b on my 4070?", CATALOG)
+    u = understand("qwen 14b on my 4070?", CATALOG)  # Qwen3 14B and Qwen2.5 14B differ in size
     assert not u.models and u.ambiguous
-    assert set(u.ambiguous[0]) == {"qwen3-32b", "qwen2.5-32b"}
+    assert set(u.ambiguous[0]) == {"qwen3-14b", "qwen2.5-14b"}
+
+
+def test_names_of_the_same_size_are_not_ambiguous() -> None:
+    # Llama 3 8B and Llama 3.1 8B have the same layers, heads and parameters: the figures are
+    # the same for both, so the newest is computed and the other is named.
+    u = understand("3060 12gb enough for llama 8b?", CATALOG)
+    assert [m.id for m in u.models] == ["llama-3.1-8b"] and u.same_size == ["Llama 3 8B"]
 
 
 def test_it_resolves_to_the_subject() -> None:
