@@ -50,6 +50,14 @@ _LIVE_TIME = re.compile(r"\b(right now|rn|today|tonight|this (week|weekend|morni
                         r"at the moment|live)\b", re.IGNORECASE)
 _MARKET = re.compile(r"\b(price|prices|stock|shares?|trading|worth|btc|bitcoin|eth|crypto|"
                      r"ebay|gas fees?)\b", re.IGNORECASE)
+# Account and billing questions about some other service ("refund my subscription", "cancel
+# ChatGPT Plus") are never in the knowledge base, however close the words of a pricing page are.
+_ACCOUNT = re.compile(r"\b(refund|refunds|unsubscribe|cancel(?:l?ed|ling)?\s+(?:my\s+)?"
+                      r"(?:subscription|plan|account)|subscription renewal|renewal charge|"
+                      r"charged (?:me )?again|billing (?:issue|problem)|auto[- ]?renew\w*)\b|"
+                      r"(退款|取消.{0,6}(订阅|扣费)|自动扣费)", re.IGNORECASE)
+_TECH = re.compile(r"\b(gguf|vram|gpu|cuda|quant\w*|llama\.?cpp|ollama|vllm|tokens?/s|"
+                   r"inference|context|safetensors|pickle|lora|weights?)\b", re.IGNORECASE)
 _MENTION_IN_QUESTION = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>|<#\d+>", re.IGNORECASE)
 
 History = Sequence[tuple[str, str]]
@@ -122,8 +130,9 @@ class AnswerPipeline:
         chunks = self.retriever.search(question, k=self.settings.top_k, history=turns)
         timings = {"retrieve_ms": _ms(started)}
         live = bool(_LIVE_TIME.search(question) and _MARKET.search(question))
-        if live or not chunks or chunks[0].score < self.settings.min_score:
-            answer = self._unknown(question, chunks, live=live)
+        account = bool(_ACCOUNT.search(question) and not _TECH.search(question))
+        if live or account or not chunks or chunks[0].score < self.settings.min_score:
+            answer = self._unknown(question, chunks, live=live, account=account)
             answer.timings = {**timings, "total_ms": _ms(started)}
             return answer, chunks
         floor = max(self.settings.min_score, chunks[0].score - USABLE_MARGIN)
@@ -152,7 +161,8 @@ class AnswerPipeline:
         return self._messages(question, history, self.ranker.select(question, chunks))
 
     # -- stages ---------------------------------------------------------------------------
-    def _unknown(self, question: str, chunks: Sequence[Chunk], live: bool = False) -> Answer:
+    def _unknown(self, question: str, chunks: Sequence[Chunk], live: bool = False,
+                 account: bool = False) -> Answer:
         topics: list[str] = []
         for c in chunks:
             if c.title not in topics:
@@ -162,6 +172,10 @@ class AnswerPipeline:
         if live:
             text = ("ModelDesk has no live prices or market data, and the knowledge base does not"
                     " cover that, so I won't guess; its prices are dated figures.")
+        if account:
+            text = ("ModelDesk answers questions about running open models; accounts, "
+                    "subscriptions and refunds of other services are not in its knowledge base.")
+            topics = []
         if topics:
             text += " The closest topics it does cover: " + "; ".join(topics) + "."
         return Answer(question=question, text=text, mode="unknown", model=self.model_name,

@@ -194,3 +194,19 @@ def test_a_preview_with_sources_comes_before_the_model_runs(make_pipeline) -> No
     assert early.citations and early.citations[0].file == "security/pickle.md"
     assert "[1]" in early.text and early.timings["preview_ms"] < answer.timings["total_ms"]
     assert answer.timings["preview_ms"] <= answer.timings["first_token_ms"]
+
+
+@pytest.mark.parametrize("question", [
+    "I am writing to request a refund for a subscription renewal that I did not authorize.",
+    "ChatGPT Plus 如何取消自动扣费/订阅",
+    "where do i cancel my subscription? i was charged again",
+])
+def test_account_and_billing_questions_are_not_covered(make_pipeline, question) -> None:
+    answer = make_pipeline(ScriptedLLM("unused")).answer(question)
+    assert answer.mode == "unknown" and "subscriptions and refunds" in answer.text
+
+
+def test_a_technical_question_that_mentions_cost_is_still_answered(make_pipeline) -> None:
+    answer = make_pipeline(ScriptedLLM("unused")).answer(
+        "can a .pt checkpoint run code? I cancelled my plan and run weights locally now")
+    assert answer.mode != "unknown"
