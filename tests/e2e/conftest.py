@@ -129,10 +129,10 @@ def _spy_on_pipeline(desk: Desk) -> None:
     pipeline = desk.services.pipeline
     real = pipeline.answer
 
-    def answer(question: str, history: Any = None, on_partial: Any = None) -> Any:
+    def answer(question: str, history: Any = None, **kwargs: Any) -> Any:
         desk.calls.append({"question": question, "history": list(history or []),
                            "thread": threading.current_thread().name})
-        return real(question, history=history, on_partial=on_partial)
+        return real(question, history=history, **kwargs)
 
     pipeline.answer = answer
 
