@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.core.errors import ModelDeskError
 log = logging.getLogger(__name__)
 
 BUNDLED_NAME = "all-MiniLM-L6-v2"
+RECENT_QUERIES = 64  # query vectors kept for reuse within one answer
 _cache: dict[str, Embedder] = {}
 _cache_lock = threading.Lock()
 
@@ -54,6 +56,8 @@ class Embedder:
         self.dimension = int(get_dim() or 0)
         # The tokenizer and torch are not safe to drive from several threads at once.
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed many texts in batches."""
@@ -71,7 +75,24 @@ class Embedder:
         return out
 
     def embed_one(self, text: str) -> list[float]:
-        return self.embed([text])[0]
+        """One text's vector; the last few are remembered, since retrieval and evidence ranking
+        embed the same question one after the other."""
+        with self._recent_lock:
+            cached = self._recent.get(text)
+            if cached is not None:
+                self._recent.move_to_end(text)
+                return cached
+        vector = self.embed([text])[0]
+        with self._recent_lock:
+            self._recent[text] = vector
+            if len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return vector
+
+    def forget_recent(self) -> None:
+        """Drop the remembered query vectors (benchmarks time the real work)."""
+        with self._recent_lock:
+            self._recent.clear()
 
     def vocabulary(self) -> frozenset[str]:
         """The plain lower-case words the model's tokenizer knows whole (an English word list)."""
