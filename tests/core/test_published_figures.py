@@ -47,7 +47,7 @@ def test_full_attention_control_llama31_8b() -> None:
     # shared by n_seq_max 4 (2,048 tokens each): "KV self size = 1024.00 MiB, K (f16): 512.00 MiB,
     # V (f16): 512.00 MiB". Source: a public RunPod worker log found through the code index (file
     # id 48629668660, repository not shown); also recorded in
-    # /work/shared/research/costs-and-security.md.
+    # research notes costs-and-security.md.
     model = CATALOG.model("llama-3.1-8b")
     assert kv_cache_bytes(model, 8192) == 1024 * MIB
     assert kv_cache_bytes(model, 2048, parallel=4) == 1024 * MIB  # the same cells, as 4 slots
