@@ -279,7 +279,6 @@ def _find_machine(text: str, catalog: Catalog, u: Understanding,
             u.cloud = cloud
             return
     for start, end, key in _spans(tokens):
-        span_text = text[tokens[start].start(): tokens[end - 1].end()]
         inner = re.match(r"^(\d{1,3})x(.+)$", key)  # "8xh100" written as one word
         if inner and re.search(r"[a-z]", inner.group(2)):
             key = inner.group(2)
@@ -307,7 +306,6 @@ def _find_machine(text: str, catalog: Catalog, u: Understanding,
             u.hardware = _with_memory(hw, text, catalog)
             u.gpus = int(inner.group(1)) if inner else _gpu_count(
                 text, tokens[start].start(), tokens[end - 1].end())
-            del span_text
             return
 
 
