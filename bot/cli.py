@@ -62,16 +62,6 @@ def _say(error: ModelDeskError) -> str:
     return neutralize_mentions(user_message(error))
 
 
-def configure_logging(level: str) -> None:
-    """Log at LOG_LEVEL (a name such as INFO or DEBUG) to stderr; an unknown name means INFO."""
-    value = logging.getLevelName(str(level).upper())
-    logging.basicConfig(
-        level=value if isinstance(value, int) else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -88,7 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bad setting is the user's to fix, in one line
         sys.stderr.write(f"modeldesk: invalid settings: {str(exc).splitlines()[0]}\n")
         return 2
-    configure_logging("DEBUG" if args.verbose else settings.log_level)
+    from bot.logs import configure_logging, secrets_of
+
+    configure_logging("DEBUG" if args.verbose else settings.log_level, settings.log_format,
+                      secrets_of(settings))
     try:
         return int(args.func(args, settings) or 0)
     except InvalidInput as exc:

@@ -55,7 +55,12 @@ class Settings(BaseSettings):
     llm_top_p: float = 0.9
     llm_timeout_s: float = 60.0
 
+    # Operations
     log_level: str = "WARNING"
+    log_format: Literal["text", "json"] = "text"
+    log_questions: bool = False  # question text in request log lines (personal data: opt in)
+    http_port: int | None = None  # /healthz and /metrics; None = off, 0 = any free port
+    http_host: str = "127.0.0.1"
 
     @field_validator("admin_role_ids", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -318,6 +319,38 @@ class Desk:
             stats["llm_backend"] = pipeline.backend_name
             stats["queue_depth"] = pipeline.queue_depth
         return stats
+
+    def health(self) -> dict[str, str | None]:
+        """What stops the desk from answering: per part, None when usable, else the reason.
+
+        Cheap enough for a health probe: it never loads the in-process model (a file check
+        stands in until the first question loads it) and reads only the index manifest.
+        """
+        return {"index": self._index_problem(), "model": self._model_problem()}
+
+    def _index_problem(self) -> str | None:
+        try:
+            self.services.index.collection()  # the manifest, and that it matches the embedder
+        except ModelDeskError as exc:
+            return str(exc)
+        return None
+
+    def _model_problem(self) -> str | None:
+        services = self.services
+        if services.pipeline_loaded or self.settings.backend == "openai":
+            try:
+                reachable = services.pipeline.llm.ping()
+            except ModelDeskError as exc:
+                return str(exc)
+            return None if reachable else "The language model server does not answer."
+        from bot.core.llm import bundled_model_path
+
+        path = Path(self.settings.model_path) if self.settings.model_path else None
+        try:
+            found = (path or bundled_model_path()).is_file()
+        except ModelDeskError as exc:
+            return str(exc)
+        return None if found else f"The model file {path} does not exist."
 
     # -- feedback -------------------------------------------------------------------------
     @property

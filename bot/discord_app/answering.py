@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from bot.discord_app.formatting import (
 )
 from bot.discord_app.streaming import ThrottledEditor
 from bot.discord_app.views import feedback_view
+from bot.logs import request_fields
 
 if TYPE_CHECKING:
     from bot.discord_app.client import ModelDeskBot
@@ -55,7 +57,9 @@ async def generate(
     async def on_queued(position: int) -> None:
         await edit(queue_message(position))
 
+    waited = time.perf_counter()
     async with bot.model_queue.turn(on_queued=on_queued):
+        waited_ms = round((time.perf_counter() - waited) * 1000, 1)
         push = editor.pusher(asyncio.get_running_loop())
 
         sources = {"text": ""}
@@ -75,9 +79,22 @@ async def generate(
                                 on_partial=show_partial, on_preview=show_sources)
 
         try:
-            return await bot.in_thread(work)
+            answer = await bot.in_thread(work)
         finally:
             await editor.close()
+        answer.timings["queue_ms"] = waited_ms
+        return answer
+
+
+def note_answer(bot: ModelDeskBot, answer: Answer, *, command: str,
+                guild: int | None) -> None:
+    """One log line (and the metrics) per answer delivered; the question only if opted in."""
+    log.info("answered", extra=request_fields(
+        command=command, guild=guild, mode=answer.mode, timings=answer.timings,
+        question=answer.question, log_questions=bot.settings.log_questions))
+    metrics = getattr(bot, "metrics", None)
+    if metrics is not None:
+        metrics.answered(answer, command)
 
 
 async def record(bot: ModelDeskBot, answer: Answer, channel: str) -> discord.ui.View | None:
@@ -123,6 +140,8 @@ async def deliver_interaction(
             )
         else:
             await interaction.followup.send(text, allowed_mentions=NO_MENTIONS, **extra)
+    command = interaction.command.name if interaction.command is not None else "ask"
+    note_answer(bot, answer, command=command, guild=interaction.guild_id)
 
 
 async def deliver_message(
@@ -141,3 +160,5 @@ async def deliver_message(
             await placeholder.edit(content=text, allowed_mentions=NO_MENTIONS, **extra)
         else:
             await placeholder.channel.send(text, allowed_mentions=NO_MENTIONS, **extra)
+    guild = placeholder.guild.id if placeholder.guild is not None else None
+    note_answer(bot, answer, command="mention", guild=guild)

@@ -15,8 +15,11 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.core.desk import Desk
 from bot.discord_app.errors import ModelDeskTree
-from bot.discord_app.limits import ModelQueue, RateLimiter
+from bot.discord_app.http import HealthServer
+from bot.discord_app.limits import ModelQueue, build_rate_limiter
+from bot.discord_app.metrics import BotMetrics
 from bot.discord_app.views import VoteButton
+from bot.logs import request_fields
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,19 @@ class ModelDeskBot(commands.Bot):
         self.settings = settings
         self.desk = desk
         self.sync_dev_guild = sync_dev_guild
-        self.cooldowns = RateLimiter(settings.rate_burst, settings.rate_per_minute)
+        self.cooldowns = build_rate_limiter(settings)
         self.model_queue = ModelQueue(settings.queue_max)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modeldesk")
+        self.metrics = BotMetrics(queue_depth=lambda: self.model_queue.waiting,
+                                  gateway_latency=lambda: self.latency)
+        self.health_server: HealthServer | None = None
+
+    def note_rate_limited(self, command: str, guild: int | None, wait: float) -> None:
+        """Count and log a refused question (the member was told when to come back)."""
+        self.metrics.rate_limited.labels(command=command).inc()
+        log.info("rate limited", extra=request_fields(command=command, guild=guild,
+                                                      status="rate_limited",
+                                                      retry_after_s=round(wait, 1)))
 
     async def in_thread(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run blocking work (models, Chroma, SQLite, files) off the event loop."""
@@ -62,6 +75,10 @@ class ModelDeskBot(commands.Bot):
         return await loop.run_in_executor(self.executor, functools.partial(func, *args, **kwargs))
 
     async def setup_hook(self) -> None:
+        settings = self.settings
+        if settings.http_port is not None:
+            self.health_server = HealthServer(self, settings.http_host, settings.http_port)
+            await self.health_server.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(VoteButton)
@@ -81,4 +98,7 @@ class ModelDeskBot(commands.Bot):
 
     async def close(self) -> None:
         await super().close()
+        if self.health_server is not None:
+            await self.health_server.stop()
+        await self.cooldowns.aclose()
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from bot.config import Settings
 from bot.core.errors import Busy
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,18 @@ class RateLimiter:
         if user_id in self._buckets:
             tokens = self._tokens(user_id)
             self._buckets[user_id] = (min(float(self.burst), tokens + 1.0), self._clock())
+
+    # The adapter's interface, shared with the Redis limiter (whose calls are network I/O).
+    async def ahit(self, user_id: int) -> float:
+        """:meth:`hit`, awaitable like the shared limiter's."""
+        return self.hit(user_id)
+
+    async def arefund(self, user_id: int) -> None:
+        """:meth:`refund`, awaitable like the shared limiter's."""
+        self.refund(user_id)
+
+    async def aclose(self) -> None:
+        """Nothing to release in process."""
 
 
 def wait_message(seconds: float) -> str:
@@ -124,3 +137,8 @@ class ModelQueue:
                 nxt.set_result(None)  # the turn passes on; _running stays True
                 return
         self._running = False
+
+
+def build_rate_limiter(settings: Settings) -> RateLimiter:
+    """The per-member limiter: in this process's memory."""
+    return RateLimiter(settings.rate_burst, settings.rate_per_minute)

@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from bot.discord_app.errors import NO_MENTIONS, report_error
+from bot.logs import request_fields
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ class VoteButton(
         except Exception as exc:  # noqa: BLE001 - the one error path reports it
             await report_error(interaction, exc)
             return
+        metrics = getattr(bot, "metrics", None)
+        if metrics is not None:
+            metrics.voted(value)
+        log.info("vote", extra=request_fields(command="vote", guild=interaction.guild_id,
+                                              vote=self.vote))
         await interaction.response.send_message(
             thanks, ephemeral=True, allowed_mentions=NO_MENTIONS
         )

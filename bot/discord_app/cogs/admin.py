@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -107,11 +108,15 @@ class AdminCog(commands.Cog):
             def progress(done: int, total: int, message: str) -> None:
                 push(sanitize(f"Reindexing… {done}/{total} {message}"[:300]))
 
+            started = time.perf_counter()
+            ok = False
             try:
                 report = await self.bot.in_thread(
                     self.bot.desk.reindex, full=full, progress=progress
                 )
+                ok = True
             finally:
+                self.bot.metrics.reindexed(time.perf_counter() - started, ok)
                 await editor.close()
             await interaction.edit_original_response(
                 content=format_report(report), allowed_mentions=NO_MENTIONS

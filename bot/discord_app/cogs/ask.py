@@ -54,8 +54,9 @@ class AskCog(commands.Cog):
     ) -> None:
         """Defer at once, wait for the model, stream, then show the cited answer."""
         user_id = interaction.user.id
-        wait = self.bot.cooldowns.hit(user_id)
+        wait = await self.bot.cooldowns.ahit(user_id)
         if wait:
+            self.bot.note_rate_limited("ask", interaction.guild_id, wait)
             await interaction.response.send_message(
                 wait_message(wait), ephemeral=True, allowed_mentions=NO_MENTIONS
             )
@@ -72,7 +73,7 @@ class AskCog(commands.Cog):
             await deliver_interaction(self.bot, interaction, answer)
             interaction.extras.pop(PUBLIC_PENDING, None)
         except BaseException:
-            self.bot.cooldowns.refund(user_id)  # not the user's fault: give the turn back
+            await self.bot.cooldowns.arefund(user_id)  # not the user's fault: give it back
             raise
 
     # -- mentions and threads ---------------------------------------------------------------
@@ -139,8 +140,9 @@ class AskCog(commands.Cog):
                                     allowed_mentions=NO_MENTIONS)
             return  # e.g. only an image in the thread: nothing to answer
         user_id = message.author.id
-        wait = self.bot.cooldowns.hit(user_id)
+        wait = await self.bot.cooldowns.ahit(user_id)
         if wait:
+            self.bot.note_rate_limited("mention", message.guild.id if message.guild else None, wait)
             await message.reply(wait_message(wait), mention_author=False,
                                 allowed_mentions=NO_MENTIONS, delete_after=10)
             return
@@ -165,7 +167,7 @@ class AskCog(commands.Cog):
             answer = await generate(self.bot, question, history, edit)
             await deliver_message(self.bot, placeholder, answer)
         except Exception as exc:  # noqa: BLE001 - the same one-sentence rule as slash commands
-            self.bot.cooldowns.refund(user_id)
+            await self.bot.cooldowns.arefund(user_id)
             text = user_message(exc)
             try:
                 if placeholder is not None:
