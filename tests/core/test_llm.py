@@ -18,7 +18,7 @@ from bot.core.llm import (
     bundled_model_path,
 )
 from bot.core.llm_server import OpenAICompatibleBackend
-from tests.fakes.openai_server import DEFAULT_PIECES, FakeOpenAIServer
+from bot.devtools.fake_openai import DEFAULT_PIECES, FakeOpenAIServer
 
 QUESTION = [
     {"role": "system", "content": "You are a helpful assistant. Answer in plain sentences."},

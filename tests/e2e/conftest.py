@@ -20,7 +20,8 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 from e2e_support import MEASURED, ROOT, TOKEN, Desk, LogCapture
-from fake_discord import FakeDiscord
+
+from bot.devtools.fake_discord import FakeDiscord
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

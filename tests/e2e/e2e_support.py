@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fake_discord import FakeDiscord, FakeInteraction
+from bot.devtools.fake_discord import FakeDiscord, FakeInteraction
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "fake-token-Zm9vYmFy.must-never-be-logged"

@@ -95,6 +95,8 @@ class FakeDiscord:
             "mallory": _user(snowflake(), "mallory"),
             "nina": _user(snowflake(), "nina"),
             "olivia": _user(snowflake(), "olivia"),
+            "peggy": _user(snowflake(), "peggy"),
+            "quinn": _user(snowflake(), "quinn"),
         }
         self.roles = {"alice": [], "bob": [self.admin_role_id], "carol": [self.helper_role_id]}
         self.requests: list[Recorded] = []
@@ -106,8 +108,11 @@ class FakeDiscord:
         self.identify: dict[str, Any] | None = None
         self.ready = asyncio.Event()
         self._changed = asyncio.Condition()
-        self._ws: web.WebSocketResponse | None = None
-        self._seq = 0
+        # Every identified gateway session, oldest first: one per bot process (or shard).
+        self.connections: list[web.WebSocketResponse] = []
+        self._seqs: dict[int, int] = {}
+        self._turn = itertools.count()
+        self.route = "last"  # which session gets an event: "last" connected or "round_robin"
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.channels[self.channel_id] = {
@@ -137,8 +142,9 @@ class FakeDiscord:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for ws in list(self.connections):
+            if not ws.closed:
+                await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -165,30 +171,55 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        self._ws = ws
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            data = json.loads(msg.data)
-            op = data.get("op")
-            if op == 1:
-                self.heartbeats.append(time.perf_counter())
-                await ws.send_json({"op": 11})
-            elif op == 2:
-                self.identify = data["d"]
-                await self.dispatch("READY", self._ready_payload())
-                await self.dispatch("GUILD_CREATE", self._guild_payload())
-                self.ready.set()
-            elif op == 6:
-                await self.dispatch("RESUMED", {})
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                await self._on_gateway_message(ws, json.loads(msg.data))
+        finally:
+            if ws in self.connections:
+                self.connections.remove(ws)
+            await self._notify()
         return ws
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send one gateway DISPATCH event to the bot."""
-        assert self._ws is not None, "the bot is not connected"
-        self._seq += 1
-        await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+    async def _on_gateway_message(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        op = data.get("op")
+        if op == 1:
+            self.heartbeats.append(time.perf_counter())
+            await ws.send_json({"op": 11})
+        elif op == 2:
+            self.identify = data["d"]
+            self.connections.append(ws)
+            await self.dispatch("READY", self._ready_payload(), to=ws)
+            await self.dispatch("GUILD_CREATE", self._guild_payload(), to=ws)
+            self.ready.set()
+            await self._notify()
+        elif op == 6:
+            self.connections.append(ws)
+            await self.dispatch("RESUMED", {}, to=ws)
+
+    def _target(self, via: int | None = None) -> web.WebSocketResponse:
+        live = [ws for ws in self.connections if not ws.closed]
+        assert live, "the bot is not connected"
+        if via is not None:
+            return live[via]
+        if self.route == "round_robin":
+            return live[next(self._turn) % len(live)]
+        return live[-1]
+
+    async def dispatch(self, event: str, data: dict[str, Any], *,
+                       to: web.WebSocketResponse | None = None) -> None:
+        """Send one gateway DISPATCH event to one bot session (see `route`)."""
+        ws = to or self._target()
+        seq = self._seqs[id(ws)] = self._seqs.get(id(ws), 0) + 1
+        await ws.send_json({"op": 0, "t": event, "s": seq, "d": data})
+
+    def user(self, name: str) -> dict[str, Any]:
+        """A member by name, created on first use (the load bench has fifty)."""
+        if name not in self.users:
+            self.users[name] = _user(snowflake(), name)
+        return self.users[name]
 
     def _ready_payload(self) -> dict[str, Any]:
         return {
@@ -199,7 +230,7 @@ class FakeDiscord:
         }
 
     def _member(self, name: str) -> dict[str, Any]:
-        user = self.bot_user if name == "bot" else self.users[name]
+        user = self.bot_user if name == "bot" else self.user(name)
         return {"user": user, "roles": [str(r) for r in self.roles.get(name, [])],
                 "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
 
@@ -241,7 +272,7 @@ class FakeDiscord:
 
     async def slash(self, name: str, options: dict[str, Any] | None = None, *,
                     user: str = "alice", itype: int = 2,
-                    focused: str | None = None) -> FakeInteraction:
+                    focused: str | None = None, via: int | None = None) -> FakeInteraction:
         """A user runs `/name` (itype 4 = autocomplete with `focused` option)."""
         types = {bool: 5, int: 4, float: 10, str: 3}
         opts = [{"name": k, "type": types[type(v)], "value": v,
@@ -249,16 +280,17 @@ class FakeDiscord:
                 for k, v in (options or {}).items()]
         data = {"id": str(snowflake()), "name": name, "type": 1, "options": opts,
                 "guild_id": str(self.guild_id)}
-        return await self._interaction(itype, data, user)
+        return await self._interaction(itype, data, user, via=via)
 
     async def click(self, message: dict[str, Any], custom_id: str, *,
-                    user: str = "alice") -> FakeInteraction:
+                    user: str = "alice", via: int | None = None) -> FakeInteraction:
         """A user clicks a button on a message."""
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._interaction(3, data, user, message=message)
+        return await self._interaction(3, data, user, message=message, via=via)
 
     async def _interaction(self, itype: int, data: dict[str, Any], user: str,
-                           message: dict[str, Any] | None = None) -> FakeInteraction:
+                           message: dict[str, Any] | None = None,
+                           via: int | None = None) -> FakeInteraction:
         iid = snowflake()
         token = f"itoken-{iid}"
         member = {**self._member(user), "permissions": str(self.permissions_of(user))}
@@ -274,14 +306,14 @@ class FakeDiscord:
             payload["message"] = message
         inter = FakeInteraction(iid, token, payload, time.perf_counter())
         self.interactions[token] = inter
-        await self.dispatch("INTERACTION_CREATE", payload)
+        await self.dispatch("INTERACTION_CREATE", payload, to=self._target(via))
         return inter
 
     async def say(self, content: str, *, user: str = "alice",
                   channel_id: int | None = None) -> dict[str, Any]:
         """A user posts a message (MESSAGE_CREATE); `<@bot>` in it mentions the bot."""
         cid = channel_id or self.channel_id
-        author = self.users[user]
+        author = self.user(user)
         mentions = [self.bot_user] if f"<@{self.bot_id}>" in content else []
         msg = self._new_message(cid, author, {"content": content})
         msg["mentions"] = mentions
@@ -463,9 +495,9 @@ class FakeDiscord:
         }
         self.channels[tid] = thread
         # Real Discord tells the bot about its new thread over the gateway, too.
-        asyncio.get_running_loop().create_task(
-            self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
-        )
+        for ws in list(self.connections):
+            asyncio.get_running_loop().create_task(
+                self.dispatch("THREAD_CREATE", {**thread, "newly_created": True}, to=ws))
         return thread
 
     def _callback(self, token: str, body: dict[str, Any],
