@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     log_questions: bool = False  # question text in request log lines (personal data: opt in)
     http_port: int | None = None  # /healthz and /metrics; None = off, 0 = any free port
     http_host: str = "127.0.0.1"
+    # Shared state for several bot processes
+    redis_url: SecretStr | None = None  # rate limits (and the shared model queue) in Redis
+    redis_prefix: str = "modeldesk"  # key prefix, so two deployments can share one Redis
+    llm_slots: int = 1  # answers a shared model server runs at once (with REDIS_URL)
 
     @field_validator("admin_role_ids", mode="before")
     @classmethod

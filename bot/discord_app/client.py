@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.core.desk import Desk
 from bot.discord_app.errors import ModelDeskTree
 from bot.discord_app.http import HealthServer
-from bot.discord_app.limits import ModelQueue, build_rate_limiter
+from bot.discord_app.limits import build_model_queue, build_rate_limiter
 from bot.discord_app.metrics import BotMetrics
 from bot.discord_app.views import VoteButton
 from bot.logs import request_fields
@@ -56,7 +56,7 @@ class ModelDeskBot(commands.Bot):
         self.desk = desk
         self.sync_dev_guild = sync_dev_guild
         self.cooldowns = build_rate_limiter(settings)
-        self.model_queue = ModelQueue(settings.queue_max)
+        self.model_queue = build_model_queue(settings)
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modeldesk")
         self.metrics = BotMetrics(queue_depth=lambda: self.model_queue.waiting,
                                   gateway_latency=lambda: self.latency)
@@ -101,4 +101,7 @@ class ModelDeskBot(commands.Bot):
         if self.health_server is not None:
             await self.health_server.stop()
         await self.cooldowns.aclose()
+        close_queue = getattr(self.model_queue, "aclose", None)
+        if close_queue is not None:
+            await close_queue()
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from bot.config import Settings
 from bot.core.errors import Busy
@@ -139,6 +140,23 @@ class ModelQueue:
         self._running = False
 
 
-def build_rate_limiter(settings: Settings) -> RateLimiter:
-    """The per-member limiter: in this process's memory."""
+def build_rate_limiter(settings: Settings) -> Any:
+    """The per-member limiter: in Redis when REDIS_URL is set (shared by every process),
+    else in this process's memory. Both have `ahit`, `arefund` and `aclose`."""
+    if settings.redis_url:
+        from bot.discord_app.shared_limits import RedisRateLimiter, connect
+
+        return RedisRateLimiter(connect(settings.redis_url.get_secret_value()), settings.rate_burst,
+                                settings.rate_per_minute, namespace=settings.redis_prefix)
     return RateLimiter(settings.rate_burst, settings.rate_per_minute)
+
+
+def build_model_queue(settings: Settings) -> Any:
+    """The line in front of the model. With REDIS_URL and a model server shared by every
+    process (LLM_BASE_URL), one line in Redis; an in-process model has its own line."""
+    if settings.redis_url and settings.backend == "openai":
+        from bot.discord_app.shared_limits import RedisModelQueue, connect
+
+        return RedisModelQueue(connect(settings.redis_url.get_secret_value()), settings.queue_max,
+                               slots=settings.llm_slots, namespace=settings.redis_prefix)
+    return ModelQueue(settings.queue_max)
