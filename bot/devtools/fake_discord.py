@@ -537,3 +537,47 @@ class FakeDiscord:
         if status == 200 and data.get("flags", 0) & 128:
             data["flags"] &= ~128  # the first edit ends "thinking…"
         return status, data
+
+
+@contextlib.contextmanager
+def discord_pointed_at(fake: FakeDiscord) -> Any:
+    """Point discord.py (REST and gateway) at the fake for the duration of the block.
+
+    REST goes through Route.BASE (the interaction webhooks too). discord.py 2.7's Client opens
+    its first gateway connection at DiscordWebSocket.DEFAULT_GATEWAY (only AutoShardedClient
+    asks GET /gateway/bot), then resumes at READY's resume_gateway_url, which the fake sets.
+    """
+    import yarl
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    old_base, old_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    Route.BASE = fake.api_base  # type: ignore[misc]
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    try:
+        yield fake
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = old_base, old_gateway  # type: ignore[misc]
+
+
+def queue_places(fake: FakeDiscord, inter: FakeInteraction) -> list[int]:
+    """Every "You are number N in the queue" the user was shown, in order."""
+    import re
+
+    places = []
+    for r in fake.requests:
+        if r.method == "PATCH" and inter.token in r.path and isinstance(r.json, dict):
+            m = re.match(r"You are number (\d+) in the queue", r.json.get("content") or "")
+            if m:
+                places.append(int(m.group(1)))
+    return places
+
+
+def finished(inter: FakeInteraction) -> bool:
+    """The bot is done with an interaction: votes shown, or a one-off sentence sent."""
+    msgs = [m for m in [inter.original, *inter.followups] if m is not None]
+    if any(m.get("components") for m in msgs):
+        return True
+    if any(cb["type"] == 4 for cb in inter.callbacks):
+        return True
+    return any(m.get("flags", 0) & 64 for m in inter.followups)

@@ -107,15 +107,21 @@ async def record(bot: ModelDeskBot, answer: Answer, channel: str) -> discord.ui.
     return feedback_view(answer_id)
 
 
+def _chart_png(estimate: Any) -> bytes:
+    # The import too runs in the worker: matplotlib takes about a second to import, and the
+    # first chart would otherwise stall the event loop (heartbeats, every other member).
+    from bot.render.charts import cost_chart_png
+
+    return cost_chart_png(estimate)
+
+
 async def chart_for(bot: ModelDeskBot, answer: Answer) -> discord.File | None:
     """The memory chart of a computed answer that named a machine."""
     est = answer.estimate
     if est is None or est.hardware is None:
         return None
-    from bot.render.charts import cost_chart_png
-
     try:
-        data: bytes = await bot.in_thread(cost_chart_png, est)
+        data: bytes = await bot.in_thread(_chart_png, est)
     except Exception:  # noqa: BLE001 - the answer without its chart beats no answer
         log.exception("could not draw the chart")
         return None
