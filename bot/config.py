@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None  # rate limits (and the shared model queue) in Redis
     redis_prefix: str = "modeldesk"  # key prefix, so two deployments can share one Redis
     llm_slots: int = 1  # answers a shared model server runs at once (with REDIS_URL)
+    database_url: SecretStr | None = None  # feedback and votes; None = SQLite under data_dir
 
     @field_validator("admin_role_ids", mode="before")
     @classmethod
@@ -86,6 +87,13 @@ class Settings(BaseSettings):
     @property
     def feedback_db(self) -> Path:
         return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def feedback_target(self) -> str | Path:
+        """Where feedback lives: DATABASE_URL, else the SQLite file under DATA_DIR."""
+        if self.database_url is not None and self.database_url.get_secret_value().strip():
+            return self.database_url.get_secret_value().strip()
+        return self.feedback_db
 
     @property
     def backend(self) -> Literal["llamacpp", "openai"]:

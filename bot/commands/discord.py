@@ -42,10 +42,10 @@ def _line(row: dict[str, Any]) -> str:
 
 
 def feedback(args: argparse.Namespace, settings: Settings) -> int:
-    """Report the votes stored under DATA_DIR."""
+    """Report the votes stored under DATA_DIR (or in DATABASE_URL)."""
     from bot.core.feedback import FeedbackStore
 
-    store = FeedbackStore(settings.feedback_db)
+    store = FeedbackStore(settings.feedback_target)
     summary = store.summary()
     rows = store.rows(limit=args.limit)
     if args.json:

@@ -357,7 +357,7 @@ class Desk:
     def feedback(self) -> FeedbackStore:
         with self._lock:
             if self._feedback is None:
-                self._feedback = FeedbackStore(self.settings.feedback_db)
+                self._feedback = FeedbackStore(self.settings.feedback_target)
             return self._feedback
 
     def record_answer(self, answer: Answer, channel: str = "") -> int:
@@ -373,6 +373,8 @@ class Desk:
     def close(self) -> None:
         """Free the model and connections."""
         self.services.close()
+        if self._feedback is not None:
+            self._feedback.close()
 
     def __enter__(self) -> Desk:
         return self

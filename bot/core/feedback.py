@@ -1,43 +1,54 @@
-"""SQLite record of answers given and the 👍/👎 votes they received.
+"""The record of answers given and the 👍/👎 votes they received, through SQLAlchemy 2.
 
-Blocking (sqlite3): adapters call it from a worker thread. One short-lived connection per call
-keeps it safe to use from any thread.
+SQLite under DATA_DIR by default; PostgreSQL (or any SQLAlchemy URL) when DATABASE_URL is set,
+so several bot processes share one record. The schema is owned by the Alembic migrations in
+`bot/migrations/`, applied on first use; a SQLite file from before migrations is recognised
+and upgraded in place, its rows kept.
+
+Blocking: adapters call it from a worker thread. The engine's pool makes it safe from any
+thread; `pool_pre_ping` lets a restarted database server be used again without a restart here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.core.errors import NotFound
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.core.errors import NotFound, StoreUnavailable
 from bot.core.types import Answer
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,
-    channel TEXT NOT NULL DEFAULT '',
-    question TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    model TEXT NOT NULL DEFAULT '',
-    sources TEXT NOT NULL DEFAULT '[]',
-    timings TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS votes (
-    answer_id INTEGER NOT NULL REFERENCES answers(id),
-    voter TEXT NOT NULL,
-    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
-    voted_at TEXT NOT NULL,
-    PRIMARY KEY (answer_id, voter)
-);
-"""
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+FIRST_REVISION = "0001"  # the tables a pre-migration SQLite file already has
+# Several processes may start at once against one PostgreSQL: one migrates, the others wait.
+_PG_MIGRATION_LOCK = 0x6D6F64656C  # "model"
+STORE_DOWN = "The feedback store is unavailable right now; try again shortly."
+
+metadata = sa.MetaData()
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("mode", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("sources", sa.Text, nullable=False),
+    sa.Column("timings", sa.Text, nullable=False),
+)
+votes = sa.Table(
+    "votes", metadata,
+    sa.Column("answer_id", sa.Integer, sa.ForeignKey("answers.id"), primary_key=True),
+    sa.Column("voter", sa.Text, primary_key=True),
+    sa.Column("vote", sa.Integer, nullable=False),
+    sa.Column("voted_at", sa.Text, nullable=False),
+)
 
 
 def _now() -> str:
@@ -49,29 +60,53 @@ def _voter_key(voter_id: int | str) -> str:
     return hashlib.sha256(f"modeldesk:{voter_id}".encode()).hexdigest()[:16]
 
 
+def database_url(target: str | Path) -> str:
+    """A SQLAlchemy URL from a URL or a SQLite file path."""
+    text = str(target)
+    return text if "://" in text else f"sqlite:///{Path(text)}"
+
+
+def _up(vote_column: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((vote_column == 1, 1), else_=0)), 0)
+
+
+def _down(vote_column: Any) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((vote_column == -1, 1), else_=0)), 0)
+
+
 class FeedbackStore:
-    """Answers and votes in one SQLite file (created on first use)."""
+    """Answers and votes in one database (created or upgraded on first use)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, target: str | Path) -> None:
+        self.url = database_url(target)
+        self.path = None if "://" in str(target) else Path(target)
         self._init_lock = threading.Lock()
-        self._ready = False
+        self._engine: Engine | None = None
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    @property
+    def engine(self) -> Engine:
+        """The engine, the schema brought to the newest revision first (once per store)."""
         with self._init_lock:
-            if not self._ready:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=10)
+            if self._engine is None:
+                if self.path is not None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                sqlite = self.url.startswith("sqlite")
+                engine = sa.create_engine(
+                    self.url, pool_pre_ping=not sqlite,
+                    connect_args={"timeout": 10} if sqlite else {})
+                try:
+                    migrate(engine)
+                except sa.exc.OperationalError as exc:
+                    engine.dispose()
+                    raise StoreUnavailable(STORE_DOWN) from exc
+                self._engine = engine
+            return self._engine
+
+    def _begin(self) -> Any:
         try:
-            conn.row_factory = sqlite3.Row
-            if not self._ready:
-                conn.executescript(_SCHEMA)
-                self._ready = True
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+            return self.engine.begin()
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(STORE_DOWN) from exc
 
     def record_answer(self, answer: Answer, channel: str = "") -> int:
         """Store an answer that was shown to someone; returns its id for the vote buttons."""
@@ -80,14 +115,13 @@ class FeedbackStore:
              "url": c.url}
             for c in answer.citations
         ]
-        with self._connect() as conn:
-            cur = conn.execute(
-                "INSERT INTO answers (created_at, channel, question, mode, model, sources, timings)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_now(), channel, answer.question, answer.mode, answer.model,
-                 json.dumps(sources), json.dumps(answer.timings)),
-            )
-            return int(cur.lastrowid or 0)
+        values = {"created_at": _now(), "channel": channel, "question": answer.question,
+                  "mode": answer.mode, "model": answer.model, "sources": json.dumps(sources),
+                  "timings": json.dumps(answer.timings)}
+        with self._begin() as conn:
+            result = conn.execute(sa.insert(answers).values(**values))
+            key = result.inserted_primary_key
+            return int(key[0]) if key else 0
 
     def record_vote(self, answer_id: int, voter_id: int | str, vote: int) -> None:
         """Store or change one person's vote (+1 or -1) on an answer.
@@ -97,28 +131,24 @@ class FeedbackStore:
         """
         if vote not in (-1, 1):
             raise ValueError(f"vote must be 1 or -1, not {vote!r}")
-        with self._connect() as conn:
-            if conn.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+        with self._begin() as conn:
+            found = conn.execute(sa.select(answers.c.id).where(answers.c.id == answer_id))
+            if found.first() is None:
                 raise NotFound("That answer is no longer on record, so the vote was not kept.")
-            conn.execute(
-                "INSERT INTO votes (answer_id, voter, vote, voted_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(answer_id, voter) DO UPDATE SET vote = excluded.vote,"
-                " voted_at = excluded.voted_at",
-                (answer_id, _voter_key(voter_id), vote, _now()),
-            )
+            conn.execute(_upsert_vote(conn, answer_id, _voter_key(voter_id), vote))
 
     def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Every answer that received a vote, newest first, with its tally."""
-        sql = (
-            "SELECT a.*, SUM(v.vote = 1) AS up, SUM(v.vote = -1) AS down"
-            " FROM answers a JOIN votes v ON v.answer_id = a.id"
-            " GROUP BY a.id ORDER BY a.id DESC"
+        query = (
+            sa.select(answers, _up(votes.c.vote).label("up"), _down(votes.c.vote).label("down"))
+            .join(votes, votes.c.answer_id == answers.c.id)
+            .group_by(*answers.c).order_by(answers.c.id.desc())
         )
         if limit:
-            sql += f" LIMIT {int(limit)}"
-        with self._connect() as conn:
+            query = query.limit(int(limit))
+        with self._begin() as conn:
             result = []
-            for row in conn.execute(sql):
+            for row in conn.execute(query).mappings():
                 item = dict(row)
                 item["sources"] = json.loads(item["sources"])
                 item["timings"] = json.loads(item["timings"])
@@ -127,16 +157,52 @@ class FeedbackStore:
 
     def summary(self) -> dict[str, Any]:
         """Totals: answers recorded, votes up and down, per answer mode."""
-        with self._connect() as conn:
-            answers = conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-            up, down = conn.execute(
-                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM votes"
-            ).fetchone()
+        with self._begin() as conn:
+            count = conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar_one()
+            up, down = conn.execute(sa.select(_up(votes.c.vote), _down(votes.c.vote))).one()
             by_mode = {
-                row["mode"]: {"up": row["up"], "down": row["down"]}
+                row.mode: {"up": int(row.up), "down": int(row.down)}
                 for row in conn.execute(
-                    "SELECT a.mode AS mode, SUM(v.vote = 1) AS up, SUM(v.vote = -1) AS down"
-                    " FROM votes v JOIN answers a ON a.id = v.answer_id GROUP BY a.mode"
-                )
+                    sa.select(answers.c.mode, _up(votes.c.vote).label("up"),
+                              _down(votes.c.vote).label("down"))
+                    .join(answers, answers.c.id == votes.c.answer_id)
+                    .group_by(answers.c.mode))
             }
-        return {"answers": answers, "up": up, "down": down, "by_mode": by_mode}
+        return {"answers": int(count), "up": int(up), "down": int(down), "by_mode": by_mode}
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _upsert_vote(conn: Connection, answer_id: int, voter: str, vote: int) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE in the dialect at hand (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    values = {"answer_id": answer_id, "voter": voter, "vote": vote, "voted_at": _now()}
+    keys = [votes.c.answer_id, votes.c.voter]
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(votes).values(**values)
+        return pg.on_conflict_do_update(
+            index_elements=keys, set_={"vote": pg.excluded.vote, "voted_at": pg.excluded.voted_at})
+    lite = sqlite.insert(votes).values(**values)
+    return lite.on_conflict_do_update(
+        index_elements=keys, set_={"vote": lite.excluded.vote, "voted_at": lite.excluded.voted_at})
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; a pre-migration SQLite file is stamped with
+    the first revision (its tables are that revision's), then upgraded like any other."""
+    from alembic import command
+    from alembic.config import Config
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = conn
+        tables = set(sa.inspect(conn).get_table_names())
+        if "answers" in tables and "alembic_version" not in tables:
+            command.stamp(config, FIRST_REVISION)
+        command.upgrade(config, "head")
