@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     rate_per_minute: float = 3.0  # and then this many a minute
     queue_max: int = 8
     history_turns: int = 6
+    discord_api_base: str | None = None  # a REST proxy in front of Discord; None = Discord
+    discord_gateway_url: str | None = None  # a gateway proxy; None = Discord's
 
     # Knowledge and storage
     knowledge_dir: Path = Path("knowledge")

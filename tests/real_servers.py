@@ -146,3 +146,31 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class ChromaServer:
+    """`chroma run` (from the chromadb package) on 127.0.0.1 and a free port."""
+
+    def __init__(self, path: Path) -> None:
+        import sys
+
+        self.exe = Path(sys.executable).parent / "chroma"
+        self.path = path
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ChromaServer:
+        log = self.path.parent / f"chroma-{self.port}.log"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [str(self.exe), "run", "--path", str(self.path), "--host", "127.0.0.1",
+                 "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT)
+        _wait_for_port(self.port, self.proc, "chroma", log)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        self.proc = None

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import discord
+import yarl
 
 from bot.config import Settings
 from bot.core.desk import Desk
@@ -28,9 +29,27 @@ def _token(settings: Settings) -> str:
     return settings.discord_token.get_secret_value().strip()
 
 
+def point_discord(settings: Settings) -> None:
+    """Send REST calls and the gateway connection where DISCORD_API_BASE and
+    DISCORD_GATEWAY_URL say (a proxy), else to Discord.
+
+    discord.py reads Route.BASE for every REST call (interaction webhooks too) and opens its
+    first gateway connection at DiscordWebSocket.DEFAULT_GATEWAY, then resumes at the URL that
+    READY names.
+    """
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
+
+    if settings.discord_api_base:
+        Route.BASE = settings.discord_api_base.rstrip("/")  # type: ignore[misc]
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
 def run_bot(settings: Settings) -> None:
     """Run the bot until interrupted (blocking). Models load once, before connecting."""
     token = _token(settings)
+    point_discord(settings)
     desk = Desk.build(settings)
     bot = create_bot(settings, desk)
     try:
