@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.desk import MAX_QUESTION_CHARS, MIN_QUESTION_CHARS
-from bot.core.errors import MODEL_DOWN, STORE_DOWN
+from bot.core.errors import MODEL_DOWN, STORE_DOWN, BackendUnavailable
 from bot.discord_app.answering import History, deliver_interaction, deliver_message, generate
 from bot.discord_app.errors import APOLOGY, NO_MENTIONS, PUBLIC_PENDING, user_message
 from bot.discord_app.formatting import sanitize, strip_reply_extras
@@ -140,7 +140,12 @@ class AskCog(commands.Cog):
                                     allowed_mentions=NO_MENTIONS)
             return  # e.g. only an image in the thread: nothing to answer
         user_id = message.author.id
-        wait = await self.bot.cooldowns.ahit(user_id)
+        try:
+            wait = await self.bot.cooldowns.ahit(user_id)
+        except BackendUnavailable as exc:  # the shared rate-limit store is down
+            await message.reply(user_message(exc), mention_author=False,
+                                allowed_mentions=NO_MENTIONS)
+            return
         if wait:
             self.bot.note_rate_limited("mention", message.guild.id if message.guild else None, wait)
             await message.reply(wait_message(wait), mention_author=False,
