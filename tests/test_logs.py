@@ -17,7 +17,14 @@ TOKEN = "MTIzNDU2Nzg5.fake-bot-token.must-not-leak"
 def _restore_logging():
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # A session fixture elsewhere (the e2e bot) may have set our loggers' own levels; here the
+    # levels must come from LOG_LEVEL alone, as in a fresh process.
+    ours = {name: logging.getLogger(name).level for name in ("bot", "discord")}
+    for name in ours:
+        logging.getLogger(name).setLevel(logging.NOTSET)
     yield
+    for name, old in ours.items():
+        logging.getLogger(name).setLevel(old)
     for h in list(root.handlers):
         root.removeHandler(h)
     for h in handlers:

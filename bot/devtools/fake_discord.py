@@ -113,6 +113,7 @@ class FakeDiscord:
         self._seqs: dict[int, int] = {}
         self._turn = itertools.count()
         self.route = "last"  # which session gets an event: "last" connected or "round_robin"
+        self.peers: dict[int, Any] = {}  # session -> the client's (host, port)
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.channels[self.channel_id] = {
@@ -171,6 +172,8 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
+        self.peers[id(ws)] = request.transport.get_extra_info("peername") if request.transport \
+            else None
         await ws.send_json({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
         try:
             async for msg in ws:
@@ -198,6 +201,11 @@ class FakeDiscord:
         elif op == 6:
             self.connections.append(ws)
             await self.dispatch("RESUMED", {}, to=ws)
+
+    def client_port(self, via: int) -> int:
+        """The local port of a live session's client (tells which process holds it)."""
+        live = [ws for ws in self.connections if not ws.closed]
+        return int(self.peers[id(live[via])][1])
 
     def _target(self, via: int | None = None) -> web.WebSocketResponse:
         live = [ws for ws in self.connections if not ws.closed]

@@ -136,6 +136,17 @@ async def _ask(fleet: Fleet, question: str, *, user: str, via: int) -> FakeInter
     return inter
 
 
+def _owner(procs: list[subprocess.Popen[bytes]], port: int) -> int:
+    """Which process holds the gateway connection from this local port."""
+    import psutil
+
+    for n, proc in enumerate(procs):
+        if any(c.laddr and c.laddr.port == port
+               for c in psutil.Process(proc.pid).net_connections(kind="tcp")):
+            return n
+    raise AssertionError(f"no bot process has a connection from port {port}")
+
+
 def _buttons(inter: FakeInteraction) -> list[str]:
     final = inter.original or {}
     return [c["custom_id"] for row in final.get("components", []) for c in row["components"]]
@@ -171,13 +182,14 @@ async def test_two_processes_share_limits_and_votes_and_survive_a_kill(fleet: Fl
     before = await asyncio.to_thread(store.summary)
     assert (before["answers"], before["up"], before["down"]) == (2, 3, 1)
 
-    # Kill process 0 while it is answering (the model server is slow to start streaming).
+    # Kill the process answering dave while it answers (the model server is slow to stream).
     fleet.llm.mode, fleet.llm.delay_s = "slow", 4.0
     asked = len(fleet.llm.requests)
     doomed = await fake.slash("ask", {"question": QUESTIONS[3]}, user="dave", via=0)
+    victim = _owner(fleet.procs, fake.client_port(0))
     await fake.wait_until(lambda: len(fleet.llm.requests) > asked, timeout=ANSWER_TIMEOUT_S)
-    fleet.procs[0].kill()
-    fleet.procs[0].wait(timeout=10)
+    fleet.procs[victim].kill()
+    fleet.procs[victim].wait(timeout=10)
     await fake.wait_until(lambda: len(fake.connections) == 1, timeout=30)
     assert not finished(doomed)  # that answer died with its process
 
@@ -195,7 +207,7 @@ async def test_two_processes_share_limits_and_votes_and_survive_a_kill(fleet: Fl
     await _vote(fleet, survivor, user="erin", up=True, via=0)
     final = await asyncio.to_thread(store.summary)
     assert (final["answers"], final["up"], final["down"]) == (3, 4, 1)
-    assert await _healthy(fleet.health[1]) and not await _healthy(fleet.health[0])
+    assert await _healthy(fleet.health[1 - victim]) and not await _healthy(fleet.health[victim])
     store.close()
 
     # Both processes wrote JSON log lines without the token or the questions.
