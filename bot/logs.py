@@ -89,6 +89,22 @@ class TextFormatter(logging.Formatter):
         return f"{first} {pairs}{sep}{rest}"
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time of the record, not at setup: a test
+    runner that swaps stderr per test never leaves it writing to a closed stream."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def level_number(level: str) -> int:
     """LOG_LEVEL as a number; an unknown name means INFO."""
     value = logging.getLevelName(str(level).strip().upper())
@@ -102,7 +118,7 @@ def configure_logging(level: str = "WARNING", fmt: str = "text",
     Called once by the CLI for every command, so the console, the bot and the tools all honour
     LOG_LEVEL and LOG_FORMAT. Returns the handler (tests read through it).
     """
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
