@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     # Shared state for several bot processes
     redis_url: SecretStr | None = None  # rate limits (and the shared model queue) in Redis
     redis_prefix: str = "modeldesk"  # key prefix, so two deployments can share one Redis
-    llm_slots: int = 1  # answers a shared model server runs at once (with REDIS_URL)
+    llm_slots: int = 1  # answers a model server (LLM_BASE_URL) runs at once
     database_url: SecretStr | None = None  # feedback and votes; None = SQLite under data_dir
 
     @field_validator("admin_role_ids", mode="before")

@@ -75,15 +75,17 @@ def wait_message(seconds: float) -> str:
 
 
 class ModelQueue:
-    """A FIFO of at most `max_waiting` callers in front of one worker.
+    """A FIFO of at most `max_waiting` callers in front of `slots` workers (one for the
+    in-process model; a model server may run several answers at once).
 
     `turn()` raises Busy when the queue is full; a queued caller hears its place through
     `on_queued(position)` (1 = next).
     """
 
-    def __init__(self, max_waiting: int) -> None:
+    def __init__(self, max_waiting: int, slots: int = 1) -> None:
         self.max_waiting = max(0, max_waiting)
-        self._running = False
+        self.slots = max(1, slots)
+        self._holders = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
 
     @property
@@ -92,11 +94,11 @@ class ModelQueue:
 
     @property
     def busy(self) -> bool:
-        return self._running
+        return self._holders >= self.slots
 
     def check(self) -> None:
         """Raise Busy now if a new caller could not even wait in line."""
-        if self._running and self.waiting >= self.max_waiting:
+        if self.busy and self.waiting >= self.max_waiting:
             raise Busy(
                 f"The answer desk is full ({self.waiting} questions waiting); "
                 "try again in a minute."
@@ -108,7 +110,7 @@ class ModelQueue:
     ) -> AsyncIterator[None]:
         """Hold the model for the duration of the block."""
         self.check()
-        if self._running or self._waiting:
+        if self.busy or self._waiting:
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append(future)
             if on_queued is not None:
@@ -125,7 +127,7 @@ class ModelQueue:
                     self._release()  # we were handed the turn while being cancelled
                 raise
         else:
-            self._running = True
+            self._holders += 1
         try:
             yield
         finally:
@@ -135,9 +137,9 @@ class ModelQueue:
         while self._waiting:
             nxt = self._waiting.popleft()
             if not nxt.done():
-                nxt.set_result(None)  # the turn passes on; _running stays True
+                nxt.set_result(None)  # the turn passes on; the holder count stays
                 return
-        self._running = False
+        self._holders -= 1
 
 
 def build_rate_limiter(settings: Settings) -> Any:
@@ -159,4 +161,5 @@ def build_model_queue(settings: Settings) -> Any:
 
         return RedisModelQueue(connect(settings.redis_url.get_secret_value()), settings.queue_max,
                                slots=settings.llm_slots, namespace=settings.redis_prefix)
-    return ModelQueue(settings.queue_max)
+    slots = settings.llm_slots if settings.backend == "openai" else 1
+    return ModelQueue(settings.queue_max, slots=slots)

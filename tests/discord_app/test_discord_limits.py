@@ -77,3 +77,25 @@ async def test_a_cancelled_waiter_does_not_block_the_queue() -> None:
     await asyncio.gather(a, c)
     assert served == ["a", "c"]
     assert not queue.busy
+
+
+async def test_a_model_server_with_two_slots_answers_two_at_once() -> None:
+    queue = ModelQueue(max_waiting=2, slots=2)
+    running: list[str] = []
+    places: dict[str, int] = {}
+    gate = asyncio.Event()
+
+    async def job(name: str) -> None:
+        async def told(position: int) -> None:
+            places[name] = position
+
+        async with queue.turn(on_queued=told):
+            running.append(name)
+            await gate.wait()
+
+    tasks = [asyncio.create_task(job(n)) for n in ("a", "b", "c")]
+    await asyncio.sleep(0.01)
+    assert running == ["a", "b"] and places == {"c": 1}  # two run, the third is next
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert running == ["a", "b", "c"] and not queue.busy and queue.waiting == 0
