@@ -33,10 +33,15 @@ _MONEY_KWH = re.compile(r"\$\s?(-?\d+(?:\.\d+)?)\s*(?:/|per|a)\s*kwh\b", re.IGNO
 _WATTS = re.compile(r"(?<![\w.])(\d{2,5})\s?w(?:atts?)?\b", re.IGNORECASE)
 _RAM = re.compile(r"(-?\d{1,5})\s*(gb|gib|g)\s*(?:of\s+)?(?:system\s+|ddr\d\s+|cpu\s+)?"
                   r"(?:ram|memory|system memory|ddr\d?)\b", re.IGNORECASE)
+# A memory size that describes a card ("8gb laptop gpu", "GPU has 4GB", "8*24G gpus"), not one a
+# model uses ("145GB VRAM usage", "takes 20 GB of VRAM").
 _VRAM = re.compile(
-    r"(-?\d{1,4}(?:\.\d+)?)\s*(gb|gib|g)\s*(?:of\s+)?(?:vram|gpu|graphics card|card|"
-    r"laptop gpu|video memory)\b|(?:gpu|card|vram)\s+(?:has|with|of)\s+(-?\d{1,4})\s*(gb|gib|g)\b",
+    r"(?<!\buses )(?<!\btakes )(?<!\bneeds )(?<!\bup to )"
+    r"(-?\d{1,4}(?:\.\d+)?)\s*(gb|gib|g)\s*(?:of\s+)?(?:vram|gpus?|graphics cards?|cards?|"
+    r"laptop gpu|video memory)\b(?!\s+(?:usage|used|use|consumption)\b)|"
+    r"(?:gpu|card|vram)\s+(?:has|with|of)\s+(-?\d{1,4})\s*(gb|gib|g)\b",
     re.IGNORECASE)
+_VRAM_COUNT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:x|×|\*)\s*$", re.IGNORECASE)
 _CPU_ONLY = re.compile(r"\b(cpu[\s-]only|no gpu|without (?:a )?gpu|on (?:the |my )?cpu|"
                        r"just (?:the )?cpu|cpu inference)\b", re.IGNORECASE)
 
@@ -132,4 +137,7 @@ def read_numbers(text: str, u: Understanding) -> None:
             u.problems.append(f"{value:g} GB of GPU memory is not possible.")
         elif value <= 1024:
             u.vram_gb = value
+            count = _VRAM_COUNT.search(text[:vram.start()])
+            if count and u.gpus == 1:
+                u.gpus = int(count.group(1))
     u.cpu_only = bool(_CPU_ONLY.search(text))

@@ -264,6 +264,10 @@ def _with_memory(hw: Hardware, text: str, catalog: Catalog) -> Hardware:
     return hw
 
 
+# A partial machine name worth a substring search: a model number ("4090", "a100") or an Apple
+# chip ("m3ultra"); "gpu8" from "GPU: 8" is not one.
+_PARTIAL_NAME = re.compile(r"^(?=.*[a-z])(?:.*\d{3}|m\d[a-z]{3})", re.IGNORECASE)
+
 _HW_PREFIXES = ("", "rtx", "nvidia", "geforce rtx", "apple", "amd", "radeon", "rx", "intel arc",
                 "arc", "nvidia tesla")
 
@@ -293,14 +297,15 @@ def _find_machine(text: str, catalog: Catalog, u: Understanding,
             continue  # "4096 tokens", "8192 context": a number, not a card
         hw = None
         singular = key[:-1] if key.endswith("s") and re.search(r"\d", key[:-1]) else key
-        for form in dict.fromkeys((key, singular)):
+        unit_less = re.sub(r"^([a-z]+\d{2,4})(?:gb|g)$", r"\1", singular)  # "A100GB"
+        for form in dict.fromkeys((key, singular, unit_less)):
             for prefix in _HW_PREFIXES:
                 hw = hardware.get(normalize(prefix) + form)
                 if hw is not None:
                     break
             if hw is not None:
                 break
-        if hw is None and len(singular) >= 4 and re.search(r"[a-z]", singular):
+        if hw is None and _PARTIAL_NAME.search(singular):
             hw = _unique_part(singular, hardware)
         if hw is not None:
             u.hardware = _with_memory(hw, text, catalog)

@@ -48,6 +48,21 @@ def test_yes_with_what_is_left(desk: Desk) -> None:
     assert answer.estimate is not None and answer.estimate.gpus == 2
 
 
+def test_the_attention_layout_explains_a_small_cache(desk: Desk) -> None:
+    # A latent-attention model: the answer says why its cache is small, with the catalog's
+    # figures (47 layers x 576 values x 2 bytes x 131,072 tokens = 7.1 GB).
+    text = desk.ask("can glm 4.7 flash run on my 3090 with 128k context").text
+    assert "KV cache: 7.1 GB at 131,072 tokens" in text
+    assert "multi-head latent attention (MLA)" in text and "576 values per token" in text
+    plain = desk.ask("does llama 3.1 8b fit on a 3060 12gb").text
+    assert "KV cache:" not in plain  # full attention everywhere: nothing to explain
+
+
+def test_several_cards_of_a_given_size(desk: Desk) -> None:
+    answer = desk.ask("can I run llama 3.3 70b on 8*24G gpus")
+    assert answer.mode == "computed" and "8 GPUs with 24 GB each has 192 GB" in answer.text
+
+
 def test_speed_money_cloud_biggest_and_needs(desk: Desk) -> None:
     money = desk.ask("llama 3.1 8b on g5.2xlarge, what does it cost per hour?").text
     assert "Cost: $1.21 an hour (on demand, as of" in money and "per 1M output tokens" in money

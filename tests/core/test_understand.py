@@ -43,6 +43,10 @@ def test_models_are_found_however_written(question: str, model: str) -> None:
     ("qwen3.6 35b-a3b on M5 Max", "apple-m5-max-128gb", 1),
     ("gpt-oss 120b on a DGX Spark", "nvidia-dgx-spark", 1),
     ("qwen3.5 122b-a10b on strix halo", "ryzen-ai-max-395-128gb", 1),
+    # A spec sheet pasted from a forum post: "GPU: 8" is a count, not a laptop GPU's name.
+    ("How large can the Deepseek R1 model be deployed with 8 * 4090,256G memory? CPU: 80 "
+     "GPU: 8 * 4090 Memory: 256G", "rtx-4090", 8),
+    ("does qwen3 32b fit in an A100GB", "a100-80gb", 1),
 ])
 def test_machines_and_counts(question: str, hardware: str, gpus: int) -> None:
     u = understand(question, CATALOG)
@@ -145,3 +149,15 @@ def test_questions_that_are_not_for_the_calculator() -> None:
     for q in ("is a .pt file safe to load?", "what is the llama license 700 million clause",
               "why does ollama forget the start of my conversation"):
         assert not understand(q, CATALOG).actionable, q
+
+
+def test_a_memory_size_the_model_uses_is_not_the_machine() -> None:
+    u = understand("18GB model blows up to 145GB VRAM usage for 128K context length. ollama ps: "
+                   "glm-4.7-flash:latest", CATALOG)
+    assert u.vram_gb is None and u.hardware is None
+    assert [m.id for m in u.models] == ["glm-4.7-flash"]
+
+
+def test_several_cards_given_by_memory_size() -> None:
+    u = understand("can I run llama 3.3 70b on 8*24G gpus", CATALOG)
+    assert (u.vram_gb, u.gpus) == (24, 8)
