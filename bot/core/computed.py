@@ -83,7 +83,9 @@ def machine_for(u: Understanding, catalog: Catalog) -> Machine | None:
         return Machine(hw, u.gpus, label)
     if u.vram_gb:
         hw = Hardware.custom(u.vram_gb, 1.0, name=f"a GPU with {u.vram_gb:g} GB")
-        label = (f"{u.gpus} GPUs with {u.vram_gb:g} GB each" if u.gpus > 1
+        card = f"{u.card_name} ({u.vram_gb:g} GB)" if u.card_name else None
+        label = (f"{u.gpus} x {card}" if card and u.gpus > 1 else with_article(card) if card
+                 else f"{u.gpus} GPUs with {u.vram_gb:g} GB each" if u.gpus > 1
                  else f"a GPU with {u.vram_gb:g} GB")
         return Machine(hw, u.gpus, label, speed_known=False)
     if u.ram_gb or u.cpu_only:
@@ -149,9 +151,11 @@ def _alternatives(est: CostEstimate, u: Understanding, catalog: Catalog, machine
     out: list[str] = []
     model = est.model
     if not est.fits and est.offloaded and est.runnable and est.tokens_per_second:
+        speed = (f"it runs at about {_rate(est.tokens_per_second)} tokens/s"
+                 if machine.speed_known else "its speed depends on the card, which the catalog "
+                 "does not list")
         out.append(f"Offloading works: with {est.gpu_layers} of {model.layers} layers on the GPU "
-                   f"and the rest in {est.ram_gb:g} GiB of system memory it runs at about "
-                   f"{_rate(est.tokens_per_second)} tokens/s.")
+                   f"and the rest in {est.ram_gb:g} GiB of system memory {speed}.")
     if not est.fits:
         bits = est.quant.bits_per_weight
         for name in FIT_LADDER:

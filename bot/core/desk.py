@@ -25,7 +25,7 @@ from bot.core.computed import computed_answer
 from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost
 from bot.core.documents import load_documents
 from bot.core.errors import InvalidInput, ModelDeskError, user_message
-from bot.core.evaluation import KNOWLEDGE_MARK
+from bot.core.evaluation import CALCULATOR_MARK, KNOWLEDGE_MARK
 from bot.core.evidence import USABLE_MARGIN, Evidence
 from bot.core.feedback import FeedbackStore
 from bot.core.fit import fit_models
@@ -34,7 +34,7 @@ from bot.core.index import Progress, ReindexReport
 from bot.core.services import Services
 from bot.core.text import clean_text, neutralize_mentions
 from bot.core.types import Answer, Chunk
-from bot.core.understand import understand
+from bot.core.understand import Understanding, understand
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +151,9 @@ class Desk:
             about = clean_text(subject)[:MAX_QUESTION_CHARS]
             if about:
                 turns = [("user", about)]
-        return self.services.pipeline.answer(text, history=turns, on_partial=on_partial,
-                                             on_preview=on_preview)
+        answer = self.services.pipeline.answer(text, history=turns, on_partial=on_partial,
+                                               on_preview=on_preview)
+        return self._with_calculator(answer, text, subject or _last_user_turn(turns))
 
     def quick(self, question: str, *, history: History | None = (),
               subject: str | None = None) -> Reply | None:
@@ -161,7 +162,9 @@ class Desk:
         started = time.perf_counter()
         text = self.clean_question(question)
         turns = self.trim_history(history)
-        computed = self.compute(text, subject=subject or _last_user_turn(turns))
+        u, computed = self._understand(text, subject or _last_user_turn(turns))
+        if u is not None and u.explains and computed is not None and computed.mode == "computed":
+            return None  # a why / how-to question: the knowledge base answers, figures follow
         if computed is not None:
             elapsed = round((time.perf_counter() - started) * 1000, 1)
             if computed.mode == "computed":
@@ -199,12 +202,32 @@ class Desk:
 
     def compute(self, question: str, *, subject: str | None = None) -> Reply | None:
         """The calculator's answer when the question names a model or a machine, else None."""
+        return self._understand(question, subject)[1]
+
+    def _understand(self, question: str, subject: str | None
+                    ) -> tuple[Understanding | None, Reply | None]:
         try:
             catalog = self.catalog
         except ModelDeskError:
             log.warning("no catalog: questions go to the knowledge base only", exc_info=True)
-            return None
-        return computed_answer(understand(question, catalog, subject), question, catalog)
+            return None, None
+        u = understand(question, catalog, subject)
+        return u, computed_answer(u, question, catalog)
+
+    def _with_calculator(self, answer: Reply, question: str, subject: str | None) -> Reply:
+        """A knowledge answer to a why / how-to question that names a model and a machine,
+        followed by the calculator's verdict for them (its first line, cited)."""
+        u, computed = self._understand(question, subject)
+        if u is None or not u.explains or computed is None or computed.mode != "computed":
+            return answer
+        verdict = computed.text.split("\n", 1)[0]
+        offset = len(answer.citations)
+        verdict = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", verdict)
+        answer.citations.extend(dataclasses.replace(c, number=c.number + offset)
+                                for c in computed.citations)
+        answer.text += "\n\n" + CALCULATOR_MARK + verdict
+        answer.estimate = computed.estimate
+        return answer
 
     def ask_with_evidence(self, question: str) -> tuple[Reply, list[Chunk]]:
         """An answer and the passages it was checked against (the eval reads both)."""
@@ -215,7 +238,8 @@ class Desk:
                 return computed, self.services.retriever.search(text, k=self.settings.top_k)
             except ModelDeskError:
                 return computed, []
-        return self.services.pipeline.answer_with_evidence(text)
+        answer, chunks = self.services.pipeline.answer_with_evidence(text)
+        return self._with_calculator(answer, text, None), chunks
 
     def search(self, question: str, *, k: int | None = None) -> list[Chunk]:
         """The best passages for a question, best first."""

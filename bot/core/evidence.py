@@ -65,7 +65,8 @@ def _body(chunk: Chunk) -> str:
 
 
 def _clean_sentence(s: str) -> str:
-    s = re.sub(r"^[-*#>\d.)\s]+(?=\S)", "", s.strip()) if re.match(r"^[-*#>]\s", s) else s.strip()
+    # List markers go ("- ", "> ", "2. "), a leading figure stays ("- 8 GB GPU: ...").
+    s = re.sub(r"^(?:[-*#>]+\s+|\d{1,2}[.)]\s+)+(?=\S)", "", s.strip())
     return " ".join(s.replace("**", "").replace("`", "").split())
 
 

@@ -30,6 +30,17 @@ _COUNT_BEFORE = re.compile(
 _COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d{1,6})(?!\d)", re.IGNORECASE)
 _BARE_SIZE = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)\s?b\b(?![\w/])", re.IGNORECASE)
 _GPU_WORD = re.compile(r"(?<![\w.])(-?\d[\d,]{0,9})\s+gpus?\b", re.IGNORECASE)
+# A question about why something happens, how to set something, or an error it pasted: the
+# knowledge base answers it, and the calculator's verdict only follows. An explicit fit or
+# memory question stays the calculator's.
+_EXPLAIN = re.compile(
+    r"(^|[.?!]\s+)why\b|\bwhy (is|does|do|doesn'?t|isn'?t|would|did|are|can'?t)\b|"
+    r"\bhow (can|do|should) i (set|configure|make|change|enable|fix|stop|keep|get|use|tell)\b|"
+    r"\b(no|any) effect\b|\bdoes ?n[o']?t (seem to )?(work|have|take)\b|\btraceback\b|"
+    r"\w+error:|\bexception\b|\bcrash(es|ed)?\b", re.IGNORECASE)
+_FIGURES_ASKED = re.compile(
+    r"\b(fits?|enough|can i run|could i run|will it run|would it run|how much (v?ram|memory)|"
+    r"how many (gb|gpus)|what gpu|which gpu|biggest|largest|how fast|cost)\b", re.IGNORECASE)
 _FOLLOW = re.compile(r"\b(it|this model|that model|this one|that one|the model)\b", re.IGNORECASE)
 
 _INTENTS: list[tuple[Intent, re.Pattern[str]]] = [
@@ -60,6 +71,7 @@ class Understanding:
     gpus: int = 1
     cloud: CloudInstance | None = None
     vram_gb: float | None = None  # "my 8gb laptop gpu": a memory size without a named card
+    card_name: str | None = None  # a card the catalog does not list ("RTX 2060" of "RTX 2060 8GB")
     ram_gb: float | None = None
     cpu_only: bool = False
     quant: str | None = None
@@ -74,6 +86,7 @@ class Understanding:
     ambiguous: list[list[str]] = field(default_factory=list)  # candidate ids per unclear name
     problems: list[str] = field(default_factory=list)  # absurd input, one sentence each
     from_subject: bool = False
+    explains: bool = False  # asks why / how to / pastes an error, not for the figures
     same_size: list[str] = field(default_factory=list)  # other models the figures hold for
 
     @property
@@ -356,6 +369,7 @@ def understand(question: str, catalog: Catalog, subject: str | None = None) -> U
             u.models, u.from_subject = about.models, True
             u.ambiguous = []
     _intent(text, u)
+    u.explains = bool(_EXPLAIN.search(text) and not _FIGURES_ASKED.search(text))
     if u.intent is None and u.models and u.names_machine:
         u.intent = "fit"
     bare_count = _GPU_WORD.search(text)

@@ -4,6 +4,7 @@ desk, the CLI and the console, with the verdict and its figures first."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,36 @@ def test_cli_ask_prints_the_computed_answer(monkeypatch, tmp_path, capsys) -> No
                  "gemma 3 27b", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["mode"] == "computed" and data["computed"]["model"]["id"] == "gemma-3-27b"
+
+
+@pytest.fixture(scope="module")
+def ollama_desk(tmp_path_factory, local_llm) -> Desk:  # noqa: ANN001
+    """The real catalogs and the real Ollama page, indexed, with the bundled model."""
+    import shutil
+
+    from bot.core.services import Services
+
+    root = tmp_path_factory.mktemp("ollama-kb")
+    shutil.copytree(ROOT / "knowledge" / "data", root / "knowledge" / "data")
+    (root / "knowledge" / "practice").mkdir()
+    shutil.copy(ROOT / "knowledge" / "practice" / "ollama.md", root / "knowledge" / "practice")
+    settings = load_settings(None, knowledge_dir=root / "knowledge", data_dir=root / "data")
+    desk = Desk(Services(settings, llm=local_llm))
+    desk.reindex()
+    return desk
+
+
+def test_a_why_question_is_answered_from_the_knowledge_base_with_the_verdict_after(
+        ollama_desk: Desk) -> None:
+    desk = ollama_desk
+    question = ("I have two Nvidia L4 GPUs running Llama 3.1 8B in Ollama. I've set "
+                "OLLAMA_NUM_PARALLEL to 3, but it doesn't seem to have any effect.")
+    assert desk.quick(question) is None  # not the calculator's question: it goes to the queue
+    answer, _ = desk.ask_with_evidence(question)
+    assert answer.mode in ("generated", "extractive")
+    assert "OLLAMA_NUM_PARALLEL" in answer.text.split("From the ModelDesk calculator:")[0]
+    verdict = answer.text.split("From the ModelDesk calculator: ", 1)[1]
+    assert verdict.startswith("Yes. Llama 3.1 8B at Q4_K_M needs about")
+    assert "2 x L4 has 48 GB" in verdict
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert numbers == {c.number for c in answer.citations}  # every mark has its source
