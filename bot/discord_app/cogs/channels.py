@@ -138,7 +138,9 @@ class HelpChannelCog(commands.Cog):
         text = " ".join(message.content.split())
         if forum_post and isinstance(where, discord.Thread):
             # A forum post is a question by design: its title and body are read together.
-            text = " ".join(f"{where.name}. {text}".split()) if text else where.name
+            title = where.name.strip()
+            joint = " " if title.endswith((".", "?", "!", ":")) else ". "
+            text = f"{title}{joint}{text}" if text else title
             return text if _words(text) >= MIN_WORDS else None
         return text if reads_as_question(text) else None
 
