@@ -228,10 +228,9 @@ class Desk:
         lent = lend_machine(u, machine, catalog) if machine else None
         if lent is None:
             return computed_answer(u, question, catalog)
-        answer = computed_answer(lent, question, catalog)
+        answer = computed_answer(lent[0], question, catalog)
         if answer is not None and answer.mode == "computed":
-            label = read_machine(str(machine), catalog).label
-            answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=label)
+            answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=lent[1].label)
         return answer
 
     def estimate_text(self, text: str, *, machine: str | None = None) -> Reply:
@@ -243,14 +242,13 @@ class Desk:
         u = understand(cleaned, self.catalog)
         if not (u.models or u.ambiguous or u.bare_size_b or u.problems):
             return Answer(question=cleaned, text=NO_MODEL_IN_TEXT, mode="clarify")
-        if u.intent not in ("fit", "speed", "money", "memory", "cloud", "compare"):
+        if u.intent not in ("fit", "speed", "money", "memory", "cloud", "compare", "needs"):
             u.intent = "fit" if (u.names_machine or machine) else "memory"
         lent = lend_machine(u, machine, self.catalog) if machine else None
-        answer = computed_answer(lent or u, cleaned, self.catalog) or Answer(
+        answer = computed_answer(lent[0] if lent else u, cleaned, self.catalog) or Answer(
             question=cleaned, text=NO_MODEL_IN_TEXT, mode="clarify")
         if lent is not None and answer.mode == "computed":
-            label = read_machine(str(machine), self.catalog).label
-            answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=label)
+            answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=lent[1].label)
         self._finish_computed(answer, cleaned, started)
         return answer
 

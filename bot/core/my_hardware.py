@@ -64,14 +64,17 @@ def wants_machine(u: Understanding) -> bool:
     return not u.names_machine and u.intent in MACHINE_INTENTS
 
 
-def lend_machine(u: Understanding, saved: str, catalog: Catalog) -> Understanding | None:
-    """The question's understanding with the saved machine filled in, or None when the question
-    names its own machine, does not depend on one, or the saved text no longer reads."""
+def lend_machine(u: Understanding, saved: str,
+                 catalog: Catalog) -> tuple[Understanding, SavedMachine] | None:
+    """The question's understanding with the saved machine filled in (and that machine), or
+    None when the question names its own machine, does not depend on one, or the saved text
+    no longer reads."""
     if not wants_machine(u):
         return None
     try:
-        read_machine(saved, catalog)
+        machine = read_machine(saved, catalog)
     except InvalidInput:
         return None
-    own = understand(saved, catalog)
-    return dataclasses.replace(u, **{name: getattr(own, name) for name in _MACHINE_FIELDS})
+    own = understand(machine.text, catalog)
+    lent = dataclasses.replace(u, **{name: getattr(own, name) for name in _MACHINE_FIELDS})
+    return lent, machine
