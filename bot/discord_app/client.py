@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.core.desk import Desk
 from bot.discord_app.errors import ModelDeskTree
 from bot.discord_app.limits import ModelQueue, RateLimiter
+from bot.discord_app.translations import CommandTranslator
 from bot.discord_app.views import VoteButton
 
 log = logging.getLogger(__name__)
@@ -26,11 +27,15 @@ EXTENSIONS = (
     "bot.discord_app.cogs.ask",
     "bot.discord_app.cogs.estimates",
     "bot.discord_app.cogs.admin",
+    "bot.discord_app.cogs.channels",
+    "bot.discord_app.cogs.context",
+    "bot.discord_app.cogs.hardware",
 )
 
 
 def make_intents() -> discord.Intents:
-    """Guilds and guild messages, plus message content for follow-ups in answer threads."""
+    """Guilds and guild messages, plus message content for help channels and follow-ups in
+    answer threads."""
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
@@ -54,6 +59,8 @@ class ModelDeskBot(commands.Bot):
         self.sync_dev_guild = sync_dev_guild
         self.cooldowns = RateLimiter(settings.rate_burst, settings.rate_per_minute)
         self.model_queue = ModelQueue(settings.queue_max)
+        # Channels turned on (True) or off (False) with /channel answer; loaded at start.
+        self.answer_channels: dict[int, bool] = {}
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modeldesk")
 
     async def in_thread(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -62,6 +69,7 @@ class ModelDeskBot(commands.Bot):
         return await loop.run_in_executor(self.executor, functools.partial(func, *args, **kwargs))
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(CommandTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(VoteButton)
