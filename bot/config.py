@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     dev_guild_id: int | None = None
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Text or forum channels where every question is answered (besides `/channel answer on`).
+    answer_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     rate_burst: int = 3  # questions a member may ask at once
     rate_per_minute: float = 3.0  # and then this many a minute
     queue_max: int = 8
@@ -69,7 +71,7 @@ class Settings(BaseSettings):
     llm_slots: int = 1  # answers a model server (LLM_BASE_URL) runs at once
     database_url: SecretStr | None = None  # feedback and votes; None = SQLite under data_dir
 
-    @field_validator("admin_role_ids", mode="before")
+    @field_validator("admin_role_ids", "answer_channel_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

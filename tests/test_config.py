@@ -10,13 +10,13 @@ def test_settings_come_from_an_env_file(tmp_path: Path, monkeypatch) -> None:
     env = tmp_path / ".env"
     env.write_text(
         "DISCORD_TOKEN=abc.def.ghi\nDATA_DIR=/srv/md\nCHROMA_HOST=127.0.0.1\nCHROMA_PORT=9001\n"
-        "ADMIN_ROLE_IDS=11, 22\nLLM_BASE_URL=http://127.0.0.1:8080/v1\nTOP_K=7\n"
+        "ADMIN_ROLE_IDS=11, 22\nANSWER_CHANNEL_IDS=33,44\nLLM_BASE_URL=http://127.0.0.1:8080/v1\nTOP_K=7\n"
     )
     s = load_settings(env)
     assert s.discord_token is not None and s.discord_token.get_secret_value() == "abc.def.ghi"
     assert "abc.def.ghi" not in repr(s) and "abc.def.ghi" not in str(s.discord_token)
     assert s.data_dir == Path("/srv/md") and s.chroma_host == "127.0.0.1" and s.chroma_port == 9001
-    assert s.admin_role_ids == [11, 22]
+    assert s.admin_role_ids == [11, 22] and s.answer_channel_ids == [33, 44]
     assert s.backend == "openai" and s.top_k == 7
 
 

@@ -1,4 +1,5 @@
-"""`modeldesk sync` (publish the slash commands) and `modeldesk feedback` (the votes so far)."""
+"""`modeldesk sync` (publish the slash commands), `modeldesk feedback` (the votes so far) and
+`modeldesk gaps` (the curators' to-do list)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from typing import Any
 
 from bot.config import Settings
+from bot.core.desk import GAP_DAYS
 
 
 def register(subparsers: Any) -> None:
@@ -20,6 +22,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--limit", type=int, default=20, help="answers to list (default 20)")
     p.set_defaults(func=feedback)
+    p = subparsers.add_parser(
+        "gaps", help="questions answered 'not covered' or voted down, grouped by meaning")
+    p.add_argument("--days", type=int, default=GAP_DAYS,
+                   help=f"look back this many days (default {GAP_DAYS})")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=gaps)
 
 
 def sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,4 +68,19 @@ def feedback(args: argparse.Namespace, settings: Settings) -> int:
         out.append("Latest answers with votes:")
         out.extend(_line(row) for row in rows)
     sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def gaps(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the groups of unanswered or voted-down questions, biggest first."""
+    from bot.core.desk import Desk
+    from bot.render.gaps import format_gaps
+
+    with Desk.build(settings) as desk:
+        found = desk.gaps(days=args.days)
+    if args.json:
+        sys.stdout.write(json.dumps({"days": args.days, "gaps": [g.to_dict() for g in found]},
+                                    indent=2, ensure_ascii=False) + "\n")
+        return 0
+    sys.stdout.write(format_gaps(found, args.days) + "\n")
     return 0

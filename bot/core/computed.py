@@ -83,7 +83,11 @@ def machine_for(u: Understanding, catalog: Catalog) -> Machine | None:
         return Machine(hw, u.gpus, label)
     if u.vram_gb:
         hw = Hardware.custom(u.vram_gb, 1.0, name=f"a GPU with {u.vram_gb:g} GB")
-        return Machine(hw, 1, f"a GPU with {u.vram_gb:g} GB", speed_known=False)
+        card = f"{u.card_name} ({u.vram_gb:g} GB)" if u.card_name else None
+        label = (f"{u.gpus} x {card}" if card and u.gpus > 1 else with_article(card) if card
+                 else f"{u.gpus} GPUs with {u.vram_gb:g} GB each" if u.gpus > 1
+                 else f"a GPU with {u.vram_gb:g} GB")
+        return Machine(hw, u.gpus, label, speed_known=False)
     if u.ram_gb or u.cpu_only:
         if not u.ram_gb:
             return None
@@ -147,9 +151,11 @@ def _alternatives(est: CostEstimate, u: Understanding, catalog: Catalog, machine
     out: list[str] = []
     model = est.model
     if not est.fits and est.offloaded and est.runnable and est.tokens_per_second:
+        speed = (f"it runs at about {_rate(est.tokens_per_second)} tokens/s"
+                 if machine.speed_known else "its speed depends on the card, which the catalog "
+                 "does not list")
         out.append(f"Offloading works: with {est.gpu_layers} of {model.layers} layers on the GPU "
-                   f"and the rest in {est.ram_gb:g} GiB of system memory it runs at about "
-                   f"{_rate(est.tokens_per_second)} tokens/s.")
+                   f"and the rest in {est.ram_gb:g} GiB of system memory {speed}.")
     if not est.fits:
         bits = est.quant.bits_per_weight
         for name in FIT_LADDER:
@@ -202,6 +208,42 @@ def _speed_money(est: CostEstimate, machine: Machine | None, u: Understanding) -
                 line += f", about ${est.usd_per_million_tokens:,.2f} per 1M output tokens"
             out.append(line + ".")
     return out
+
+
+_STATE_NAMES = {"linear": "linear-attention (Gated DeltaNet)", "ssm": "Mamba-2 (state space)"}
+
+
+def _layout(est: CostEstimate) -> str | None:
+    """One sentence on why this model's KV cache is smaller than its size suggests (latent,
+    windowed or recurrent layers), or None for plain full attention everywhere."""
+    model = est.model
+    groups = model.layer_groups
+    kinds = {g.kind for g in groups}
+    if kinds <= {"full"}:
+        return None
+    cache = f"{_gb(est.kv_cache_bytes + est.state_bytes)} at {est.context:,} tokens"
+    parts: list[str] = []
+    for g in groups:
+        if g.kind == "mla" and g.kv_lora_rank and g.rope_dim:
+            parts.append(f"{g.layers} layers of multi-head latent attention (MLA), one "
+                         f"compressed latent of {g.kv_lora_rank + g.rope_dim} values per token "
+                         "and layer")
+        elif g.kind == "sliding" and g.window:
+            parts.append(f"{g.layers} sliding-window layers that keep only the last "
+                         f"{g.window:,} tokens")
+        elif g.kind == "chunked" and g.chunk:
+            parts.append(f"{g.layers} chunked-attention layers that keep at most "
+                         f"{g.chunk:,} tokens")
+        elif g.kind in _STATE_NAMES:
+            parts.append(f"{g.layers} {_STATE_NAMES[g.kind]} layers with a fixed-size state")
+        elif g.kind == "none":
+            parts.append(f"{g.layers} layers with no cache")
+        elif g.kind == "full":
+            parts.append(f"{g.layers} full-attention layers")
+    if not parts:
+        return None
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"KV cache: {cache}; {model.name} has {listed}."
 
 
 def _assumptions(est: CostEstimate, u: Understanding) -> str:
@@ -332,6 +374,9 @@ def _compute(u: Understanding, question: str, catalog: Catalog) -> Answer | None
             entries.append(other)
             lines.append((_verdict(second, machine) if machine else _needs(second) + ".")
                          .replace("Yes. ", "").replace("No. ", "By comparison, "))
+        layout = _layout(est)
+        if layout:
+            lines.append(layout)
         lines.extend(_speed_money(est, machine, u))
         lines.append(_assumptions(est, u) + " " + CHECK.format(ctx=est.context))
     if machine is not None:

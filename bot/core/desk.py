@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +27,18 @@ from bot.core.computed import computed_answer
 from bot.core.costs import DEFAULT_USD_PER_KWH, CostEstimate, FitResult, estimate_cost
 from bot.core.documents import load_documents
 from bot.core.errors import InvalidInput, ModelDeskError, user_message
-from bot.core.evaluation import KNOWLEDGE_MARK
+from bot.core.evaluation import CALCULATOR_MARK, KNOWLEDGE_MARK
 from bot.core.evidence import USABLE_MARGIN, Evidence
-from bot.core.feedback import FeedbackStore
+from bot.core.feedback import MAX_NOTE_CHARS, REASONS, FeedbackStore
 from bot.core.fit import fit_models
+from bot.core.gaps import Gap, GapQuestion, build_gaps
 from bot.core.gguf_file import model_from_gguf
 from bot.core.index import Progress, ReindexReport
+from bot.core.my_hardware import SavedMachine, lend_machine, read_machine
 from bot.core.services import Services
 from bot.core.text import clean_text, neutralize_mentions
 from bot.core.types import Answer, Chunk
-from bot.core.understand import understand
+from bot.core.understand import Understanding, understand
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,14 @@ _COUNT_WORDS = {"dual": 2, "two": 2, "twin": 2, "triple": 3, "three": 3, "quad":
 COUNT_PREFIX = re.compile(r"^\s*(\d{1,3}|dual|two|twin|triple|three|quad|four|six|eight)"
                           r"\s*(?:[x×*]\s*|\s+)(\S.*)$", re.IGNORECASE)
 History = Sequence[tuple[str, str]]
+# A computed answer that used the asker's saved machine says so (they may have a second one).
+SAVED_MACHINE_NOTE = "Using your saved machine ({label}); name another one in the question to " \
+    "use that instead."
+NO_MODEL_IN_TEXT = ("No model from the catalog is named there; the calculator needs one, for "
+                    "example \"Qwen2.5 32B on a 4090\".")
+GAP_DAYS = 30  # the curators' to-do list looks back a month unless told otherwise
+MAX_GAP_DAYS = 3650
+MAX_GAP_QUESTIONS = 2000  # the newest ones: embedding them stays a few seconds
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,8 @@ class Desk:
     # -- answers --------------------------------------------------------------------------
     def ask(self, question: str, *, history: History | None = (), subject: str | None = None,
             on_partial: Callable[[str], None] | None = None,
-            on_preview: Callable[[Answer], None] | None = None) -> Reply:
+            on_preview: Callable[[Answer], None] | None = None,
+            machine: str | None = None) -> Reply:
         """A grounded, cited answer.
 
         Args:
@@ -142,8 +154,9 @@ class Desk:
             on_partial: called with the verified text so far while the answer is generated.
             on_preview: called once with the best evidence quoted and its sources, as soon as
                 retrieval is done and before the language model runs.
+            machine: the asker's saved machine, used by fit questions that name none.
         """
-        computed = self.quick(question, history=history, subject=subject)
+        computed = self.quick(question, history=history, subject=subject, machine=machine)
         if computed is not None:
             return computed
         text = self.clean_question(question)
@@ -152,24 +165,31 @@ class Desk:
             about = clean_text(subject)[:MAX_QUESTION_CHARS]
             if about:
                 turns = [("user", about)]
-        return self.services.pipeline.answer(text, history=turns, on_partial=on_partial,
-                                             on_preview=on_preview)
+        answer = self.services.pipeline.answer(text, history=turns, on_partial=on_partial,
+                                               on_preview=on_preview)
+        return self._with_calculator(answer, text, subject or _last_user_turn(turns), machine)
 
     def quick(self, question: str, *, history: History | None = (),
-              subject: str | None = None) -> Reply | None:
+              subject: str | None = None, machine: str | None = None) -> Reply | None:
         """The calculator's reply when the question names a model or a machine (milliseconds,
-        no language model, no queue); None when the question is for the knowledge base."""
+        no language model, no queue); None when the question is for the knowledge base.
+        `machine` is the asker's saved machine, for fit questions that name none."""
         started = time.perf_counter()
         text = self.clean_question(question)
         turns = self.trim_history(history)
-        computed = self.compute(text, subject=subject or _last_user_turn(turns))
+        u, computed = self._understand(text, subject or _last_user_turn(turns), machine)
+        if u is not None and u.explains and computed is not None and computed.mode == "computed":
+            return None  # a why / how-to question: the knowledge base answers, figures follow
         if computed is not None:
-            elapsed = round((time.perf_counter() - started) * 1000, 1)
-            if computed.mode == "computed":
-                self._add_knowledge(computed, text)
-            computed.timings = {"computed_ms": elapsed,
-                                "total_ms": round((time.perf_counter() - started) * 1000, 1)}
+            self._finish_computed(computed, text, started)
         return computed
+
+    def _finish_computed(self, computed: Reply, text: str, started: float) -> None:
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        if computed.mode == "computed":
+            self._add_knowledge(computed, text)
+        computed.timings = {"computed_ms": elapsed,
+                            "total_ms": round((time.perf_counter() - started) * 1000, 1)}
 
     def _add_knowledge(self, answer: Reply, question: str) -> None:
         """What the knowledge base says beside the calculator's figures: up to four quoted
@@ -198,14 +218,63 @@ class Desk:
                                 for c in citations)
         answer.text += "\n\n" + KNOWLEDGE_MARK + text
 
-    def compute(self, question: str, *, subject: str | None = None) -> Reply | None:
-        """The calculator's answer when the question names a model or a machine, else None."""
+    def compute(self, question: str, *, subject: str | None = None,
+                machine: str | None = None) -> Reply | None:
+        """The calculator's answer when the question names a model or a machine, else None.
+        A fit, speed or "biggest model" question that names no machine uses `machine` (the
+        asker's saved one) when given."""
+        return self._understand(question, subject, machine)[1]
+
+    def _understand(self, question: str, subject: str | None, machine: str | None = None
+                    ) -> tuple[Understanding | None, Reply | None]:
         try:
             catalog = self.catalog
         except ModelDeskError:
             log.warning("no catalog: questions go to the knowledge base only", exc_info=True)
-            return None
-        return computed_answer(understand(question, catalog, subject), question, catalog)
+            return None, None
+        u = understand(question, catalog, subject)
+        lent = lend_machine(u, machine, catalog) if machine else None
+        if lent is None:
+            return u, computed_answer(u, question, catalog)
+        answer = computed_answer(lent[0], question, catalog)
+        if answer is not None and answer.mode == "computed":
+            answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=lent[1].label)
+        return lent[0], answer
+
+    def _with_calculator(self, answer: Reply, question: str, subject: str | None,
+                         machine: str | None = None) -> Reply:
+        """A knowledge answer to a why / how-to question that names a model and a machine,
+        followed by the calculator's verdict for them (its first line, cited)."""
+        u, computed = self._understand(question, subject, machine)
+        if u is None or not u.explains or computed is None or computed.mode != "computed":
+            return answer
+        verdict = computed.text.split("\n", 1)[0]
+        offset = len(answer.citations)
+        verdict = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", verdict)
+        answer.citations.extend(dataclasses.replace(c, number=c.number + offset)
+                                for c in computed.citations)
+        answer.text += "\n\n" + CALCULATOR_MARK + verdict
+        answer.estimate = computed.estimate
+        return answer
+
+    def estimate_text(self, text: str, *, machine: str | None = None) -> Reply:
+        """The calculator run on any text that names a model, such as a message someone
+        right-clicked: its verdict on the machine named there (or the saved `machine`), else
+        what the model needs. A short reply when no model is named."""
+        started = time.perf_counter()
+        cleaned = clean_text(text)[:MAX_QUESTION_CHARS]
+        u = understand(cleaned, self.catalog)
+        if not (u.models or u.ambiguous or u.bare_size_b or u.problems):
+            return Answer(question=cleaned, text=NO_MODEL_IN_TEXT, mode="clarify")
+        if u.intent not in ("fit", "speed", "money", "memory", "cloud", "compare", "needs"):
+            u.intent = "fit" if (u.names_machine or machine) else "memory"
+        lent = lend_machine(u, machine, self.catalog) if machine else None
+        answer = computed_answer(lent[0] if lent else u, cleaned, self.catalog) or Answer(
+            question=cleaned, text=NO_MODEL_IN_TEXT, mode="clarify")
+        if lent is not None and answer.mode == "computed":
+            answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=lent[1].label)
+        self._finish_computed(answer, cleaned, started)
+        return answer
 
     def ask_with_evidence(self, question: str) -> tuple[Reply, list[Chunk]]:
         """An answer and the passages it was checked against (the eval reads both)."""
@@ -216,7 +285,8 @@ class Desk:
                 return computed, self.services.retriever.search(text, k=self.settings.top_k)
             except ModelDeskError:
                 return computed, []
-        return self.services.pipeline.answer_with_evidence(text)
+        answer, chunks = self.services.pipeline.answer_with_evidence(text)
+        return self._with_calculator(answer, text, None), chunks
 
     def search(self, question: str, *, k: int | None = None) -> list[Chunk]:
         """The best passages for a question, best first."""
@@ -369,6 +439,76 @@ class Desk:
         if vote not in (1, -1):
             raise InvalidInput("A vote is 1 (helpful) or -1 (not helpful).")
         self.feedback.record_vote(answer_id, voter_id, vote)
+
+    def record_reason(self, answer_id: int, voter_id: int | str, reason: str,
+                      note: str = "") -> None:
+        """Why someone voted an answer down: one of REASONS plus up to 300 characters."""
+        if reason not in REASONS:
+            raise InvalidInput(f"Pick one of: {', '.join(REASONS.values())}.")
+        cleaned = clean_text(note)
+        if len(cleaned) > MAX_NOTE_CHARS:
+            raise InvalidInput(f"Keep the note under {MAX_NOTE_CHARS} characters.")
+        self.feedback.record_reason(answer_id, voter_id, reason, cleaned)
+
+    def gaps(self, *, days: int | None = GAP_DAYS) -> list[Gap]:
+        """The curators' to-do list: questions answered "not covered" or voted down in the last
+        `days` days (None: ever), grouped by meaning, biggest first, each with its nearest page.
+        """
+        if days is not None and (isinstance(days, bool) or not 1 <= int(days) <= MAX_GAP_DAYS):
+            raise InvalidInput(f"days must be between 1 and {MAX_GAP_DAYS}, not {days}.")
+        since = datetime.now(UTC) - timedelta(days=int(days)) if days is not None else None
+        rows = self.feedback.gap_candidates(since)[-MAX_GAP_QUESTIONS:]
+        questions = [GapQuestion.from_row(row) for row in rows]
+        if not questions:
+            return []
+        vectors = self.services.embedder.embed([q.question for q in questions])
+        gaps = build_gaps(questions, vectors)
+        for gap in gaps:
+            try:
+                best = self.services.retriever.search(gap.example, k=1)
+            except ModelDeskError as exc:  # no index: the groups still help
+                log.info("gaps without nearest pages: %s", exc)
+                break
+            if best:
+                gap.nearest_title, gap.nearest_file = best[0].title, best[0].file
+                gap.nearest_score = round(best[0].score, 3)
+        return gaps
+
+    # -- members' machines and the channels a guild answers in ----------------------------
+    def save_hardware(self, user_id: int | str, text: str) -> SavedMachine:
+        """Read and keep a member's machine (only their id and the text); InvalidInput when the
+        text names no machine the calculator knows."""
+        saved = read_machine(text, self.catalog)
+        self.feedback.save_hardware(user_id, saved.text)
+        return saved
+
+    def saved_hardware(self, user_id: int | str) -> str | None:
+        """The text of a member's saved machine, or None."""
+        return self.feedback.saved_hardware(user_id)
+
+    def my_machine(self, user_id: int | str) -> SavedMachine | None:
+        """A member's saved machine as the calculator reads it, or None (none saved, or the
+        catalog no longer knows it)."""
+        text = self.saved_hardware(user_id)
+        if text is None:
+            return None
+        try:
+            return read_machine(text, self.catalog)
+        except InvalidInput:
+            log.info("a saved machine no longer reads: %r", text)
+            return None
+
+    def clear_hardware(self, user_id: int | str) -> bool:
+        """Forget a member's machine; True when one was saved."""
+        return self.feedback.clear_hardware(user_id)
+
+    def set_answer_channel(self, guild_id: int, channel_id: int, enabled: bool) -> None:
+        """Answer every question in a channel (or stop), for one guild."""
+        self.feedback.set_answer_channel(guild_id, channel_id, enabled)
+
+    def answer_channels(self) -> dict[int, bool]:
+        """Channels turned on (True) or off (False) with `/channel answer`, by id."""
+        return self.feedback.answer_channels()
 
     def close(self) -> None:
         """Free the model and connections."""

@@ -20,6 +20,8 @@ from bot.core.types import Answer, Chunk
 
 # Computed answers put what the knowledge base adds after this mark.
 KNOWLEDGE_MARK = "From the knowledge base: "
+# Where a knowledge answer ends and the calculator's figures for the machine it names begin.
+CALCULATOR_MARK = "From the ModelDesk calculator: "
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ def run_eval(
                 # after them must be in the retrieved passages.
                 checked = ans.text.split(KNOWLEDGE_MARK, 1)[1] if KNOWLEDGE_MARK in ans.text \
                     else ""
+            # The calculator's figures after a knowledge answer are evidence themselves too.
+            checked = checked.split(CALCULATOR_MARK, 1)[0]
             if ans.mode != "unknown":
                 nums, urls = unsupported_numbers_and_urls(checked, [c.text for c in evidence])
                 unsupported_numbers += len(nums)

@@ -1,4 +1,5 @@
-"""The record of answers given and the 👍/👎 votes they received, through SQLAlchemy 2.
+"""The record of answers given, the 👍/👎 votes they received and why, members' saved
+hardware and the channels a guild asked ModelDesk to answer in, through SQLAlchemy 2.
 
 SQLite under DATA_DIR by default; PostgreSQL (or any SQLAlchemy URL) when DATABASE_URL is set,
 so several bot processes share one record. The schema is owned by the Alembic migrations in
@@ -14,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +51,28 @@ votes = sa.Table(
     sa.Column("voter", sa.Text, primary_key=True),
     sa.Column("vote", sa.Integer, nullable=False),
     sa.Column("voted_at", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
 )
+saved_hardware = sa.Table(
+    "saved_hardware", metadata,
+    sa.Column("user_id", sa.Text, primary_key=True),
+    sa.Column("hardware", sa.Text, nullable=False),
+)
+answer_channels = sa.Table(
+    "answer_channels", metadata,
+    sa.Column("guild_id", sa.Text, primary_key=True),
+    sa.Column("channel_id", sa.Text, primary_key=True),
+    sa.Column("enabled", sa.Integer, nullable=False),
+)
+# Why a 👎: the choices of the "What was wrong?" form, in the order shown.
+REASONS = {
+    "wrong": "Wrong",
+    "outdated": "Outdated",
+    "unanswered": "Did not answer my question",
+    "other": "Other",
+}
+MAX_NOTE_CHARS = 300
 
 
 def _now() -> str:
@@ -102,11 +126,19 @@ class FeedbackStore:
                 self._engine = engine
             return self._engine
 
-    def _begin(self) -> Any:
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """One transaction; a database that went away mid-way is a sentence, not a trace."""
         try:
-            return self.engine.begin()
+            with self.engine.begin() as conn:
+                yield conn
         except sa.exc.OperationalError as exc:
             raise StoreUnavailable(STORE_DOWN) from exc
+
+    def _require_answer(self, conn: Connection, answer_id: int, what: str) -> None:
+        found = conn.execute(sa.select(answers.c.id).where(answers.c.id == answer_id))
+        if found.first() is None:
+            raise NotFound(f"That answer is no longer on record, so the {what} was not kept.")
 
     def record_answer(self, answer: Answer, channel: str = "") -> int:
         """Store an answer that was shown to someone; returns its id for the vote buttons."""
@@ -132,15 +164,16 @@ class FeedbackStore:
         if vote not in (-1, 1):
             raise ValueError(f"vote must be 1 or -1, not {vote!r}")
         with self._begin() as conn:
-            found = conn.execute(sa.select(answers.c.id).where(answers.c.id == answer_id))
-            if found.first() is None:
-                raise NotFound("That answer is no longer on record, so the vote was not kept.")
-            conn.execute(_upsert_vote(conn, answer_id, _voter_key(voter_id), vote))
+            self._require_answer(conn, answer_id, "vote")
+            conn.execute(_upsert(conn, votes, {
+                "answer_id": answer_id, "voter": _voter_key(voter_id), "vote": vote,
+                "voted_at": _now()}, keys=("answer_id", "voter"), update=("vote", "voted_at")))
 
     def rows(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Every answer that received a vote, newest first, with its tally."""
         query = (
-            sa.select(answers, _up(votes.c.vote).label("up"), _down(votes.c.vote).label("down"))
+            sa.select(*answers.c, _up(votes.c.vote).label("up"),
+                      _down(votes.c.vote).label("down"))
             .join(votes, votes.c.answer_id == answers.c.id)
             .group_by(*answers.c).order_by(answers.c.id.desc())
         )
@@ -170,29 +203,118 @@ class FeedbackStore:
             }
         return {"answers": int(count), "up": int(up), "down": int(down), "by_mode": by_mode}
 
+    # -- why an answer was voted down --------------------------------------------------------
+    def record_reason(self, answer_id: int, voter_id: int | str, reason: str,
+                      note: str = "") -> None:
+        """Keep why someone voted an answer down (it counts as their 👎).
+
+        Raises:
+            ValueError: `reason` is not one of REASONS.
+            NotFound: the answer id is unknown.
+        """
+        if reason not in REASONS:
+            raise ValueError(f"reason must be one of {sorted(REASONS)}, not {reason!r}")
+        with self._begin() as conn:
+            self._require_answer(conn, answer_id, "note")
+            conn.execute(_upsert(conn, votes, {
+                "answer_id": answer_id, "voter": _voter_key(voter_id), "vote": -1,
+                "voted_at": _now(), "reason": reason, "note": note[:MAX_NOTE_CHARS]},
+                keys=("answer_id", "voter"), update=("vote", "voted_at", "reason", "note")))
+
+    def gap_candidates(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Answers a curator should look at: "not covered" ones and those voted down, oldest
+        first, each with its 👎 count and the reasons and notes given.
+
+        Args:
+            since: only answers recorded at or after this moment (UTC); None means all.
+        """
+        after = since.astimezone(UTC).isoformat(timespec="seconds") if since else ""
+        down = _down(votes.c.vote)
+        query = (
+            sa.select(answers.c.id, answers.c.created_at, answers.c.question, answers.c.mode,
+                      down.label("down"))
+            .select_from(answers.outerjoin(votes, votes.c.answer_id == answers.c.id))
+            .where(answers.c.created_at >= after)
+            .group_by(answers.c.id, answers.c.created_at, answers.c.question, answers.c.mode)
+            .having(sa.or_(answers.c.mode == "unknown", down > 0))
+            .order_by(answers.c.id)
+        )
+        notes_query = (
+            sa.select(votes.c.reason, votes.c.note)
+            .where(votes.c.answer_id == sa.bindparam("answer_id"), votes.c.vote == -1,
+                   votes.c.reason.is_not(None))
+            .order_by(votes.c.voted_at)
+        )
+        with self._begin() as conn:
+            rows = [dict(row) for row in conn.execute(query).mappings()]
+            for row in rows:
+                row["down"] = int(row["down"])
+                notes = conn.execute(notes_query, {"answer_id": row["id"]}).all()
+                row["reasons"] = [n.reason for n in notes]
+                row["notes"] = [n.note for n in notes if n.note]
+        return rows
+
+    # -- members' saved hardware -----------------------------------------------------------
+    def save_hardware(self, user_id: int | str, hardware: str) -> None:
+        """Keep one member's machine: only their id and the text they typed."""
+        with self._begin() as conn:
+            conn.execute(_upsert(conn, saved_hardware,
+                                 {"user_id": str(user_id), "hardware": hardware},
+                                 keys=("user_id",), update=("hardware",)))
+
+    def saved_hardware(self, user_id: int | str) -> str | None:
+        """The machine a member saved, or None."""
+        with self._begin() as conn:
+            found = conn.execute(sa.select(saved_hardware.c.hardware)
+                                 .where(saved_hardware.c.user_id == str(user_id))).first()
+        return None if found is None else str(found.hardware)
+
+    def clear_hardware(self, user_id: int | str) -> bool:
+        """Forget a member's machine; True when there was one."""
+        with self._begin() as conn:
+            result = conn.execute(sa.delete(saved_hardware)
+                                  .where(saved_hardware.c.user_id == str(user_id)))
+            return result.rowcount > 0
+
+    # -- channels a guild answers in -------------------------------------------------------
+    def set_answer_channel(self, guild_id: int | str, channel_id: int | str,
+                           enabled: bool) -> None:
+        """Turn answering every question in one channel on or off for a guild."""
+        with self._begin() as conn:
+            conn.execute(_upsert(conn, answer_channels,
+                                 {"guild_id": str(guild_id), "channel_id": str(channel_id),
+                                  "enabled": int(enabled)},
+                                 keys=("guild_id", "channel_id"), update=("enabled",)))
+
+    def answer_channels(self) -> dict[int, bool]:
+        """Every channel some guild turned on (True) or off (False), by channel id."""
+        query = sa.select(answer_channels.c.channel_id, answer_channels.c.enabled)
+        with self._begin() as conn:
+            return {int(row.channel_id): bool(row.enabled) for row in conn.execute(query)}
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
 
 
-def _upsert_vote(conn: Connection, answer_id: int, voter: str, vote: int) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE in the dialect at hand (SQLite and PostgreSQL)."""
+def _upsert(conn: Connection, table: sa.Table, values: dict[str, Any], *,
+           keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE in the dialect at hand (SQLite and PostgreSQL): one
+    statement, so two processes writing the same row cannot both insert it."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    values = {"answer_id": answer_id, "voter": voter, "vote": vote, "voted_at": _now()}
-    keys = [votes.c.answer_id, votes.c.voter]
-    if conn.dialect.name == "postgresql":
-        pg = postgresql.insert(votes).values(**values)
-        return pg.on_conflict_do_update(
-            index_elements=keys, set_={"vote": pg.excluded.vote, "voted_at": pg.excluded.voted_at})
-    lite = sqlite.insert(votes).values(**values)
-    return lite.on_conflict_do_update(
-        index_elements=keys, set_={"vote": lite.excluded.vote, "voted_at": lite.excluded.voted_at})
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={name: statement.excluded[name] for name in update})
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a pre-migration SQLite file is stamped with
-    the first revision (its tables are that revision's), then upgraded like any other."""
+    """Bring the schema to the newest revision. A SQLite file from before migrations (with or
+    without the reasons, hardware and channel tables the raw-sqlite release added) is stamped
+    with the first revision, then upgraded like any other: later revisions create only what
+    it lacks, so its rows stay."""
     from alembic import command
     from alembic.config import Config
 

@@ -33,10 +33,19 @@ _MONEY_KWH = re.compile(r"\$\s?(-?\d+(?:\.\d+)?)\s*(?:/|per|a)\s*kwh\b", re.IGNO
 _WATTS = re.compile(r"(?<![\w.])(\d{2,5})\s?w(?:atts?)?\b", re.IGNORECASE)
 _RAM = re.compile(r"(-?\d{1,5})\s*(gb|gib|g)\s*(?:of\s+)?(?:system\s+|ddr\d\s+|cpu\s+)?"
                   r"(?:ram|memory|system memory|ddr\d?)\b", re.IGNORECASE)
+# A memory size that describes a card ("8gb laptop gpu", "GPU has 4GB", "8*24G gpus"), not one a
+# model uses ("145GB VRAM usage", "takes 20 GB of VRAM").
 _VRAM = re.compile(
-    r"(-?\d{1,4}(?:\.\d+)?)\s*(gb|gib|g)\s*(?:of\s+)?(?:vram|gpu|graphics card|card|"
-    r"laptop gpu|video memory)\b|(?:gpu|card|vram)\s+(?:has|with|of)\s+(-?\d{1,4})\s*(gb|gib|g)\b",
+    r"(?<!\buses )(?<!\btakes )(?<!\bneeds )(?<!\bup to )"
+    r"(-?\d{1,4}(?:\.\d+)?)\s*(gb|gib|g)\s*(?:of\s+)?(?:vram|gpus?|graphics cards?|cards?|"
+    r"laptop gpu|video memory)\b(?!\s+(?:usage|used|use|consumption)\b)|"
+    r"(?:gpu|card|vram)\s+(?:has|with|of)\s+(-?\d{1,4})\s*(gb|gib|g)\b",
     re.IGNORECASE)
+_VRAM_COUNT = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:x|×|\*)\s*$", re.IGNORECASE)
+# A card the catalog does not list, with its memory: "RTX 2060 8GB", "GTX 1080 Ti 11 GB".
+_UNLISTED_CARD = re.compile(
+    r"\b((?:rtx|gtx|rx|arc|quadro|tesla)\s?-?[a-z]?\d{3,4}(?:\s?(?:ti|super|xtx|xt|m))?)"
+    r"\s*(?:with\s+|\(|,\s*)?(\d{1,3})\s*(?:gb|gib|g)\b", re.IGNORECASE)
 _CPU_ONLY = re.compile(r"\b(cpu[\s-]only|no gpu|without (?:a )?gpu|on (?:the |my )?cpu|"
                        r"just (?:the )?cpu|cpu inference)\b", re.IGNORECASE)
 
@@ -79,6 +88,13 @@ def _number(value: str, scale: str | None) -> float:
         (scale or "").lower(), 1)
 
 
+# "N tokens" with no word for context counts as one only from this size, and never after a word
+# for output ("generate 48 tokens", "max_tokens 512").
+MIN_BARE_CONTEXT = 1024
+_OUTPUT_TOKENS = re.compile(r"\b(generat\w*|output|outputs|produc\w*|writ\w*|max_tokens|"
+                            r"max_new_tokens|n_predict|reply|answer)\W+(?:\w+\W+)?$", re.I)
+
+
 def read_context(text: str, u: Understanding) -> None:
     """The context a question names: "64k context", "120K", "context of 8192", "20k tokens"."""
     m = _CONTEXT.search(text)
@@ -86,6 +102,9 @@ def read_context(text: str, u: Understanding) -> None:
         return
     value, scale = (m.group(1), m.group(2)) if m.group(1) else (
         (m.group(3), m.group(4)) if m.group(3) else (m.group(5), m.group(6)))
+    if m.group(5) and (_OUTPUT_TOKENS.search(text[:m.start()]) or (
+            not scale and float(value.replace(",", "")) < MIN_BARE_CONTEXT)):
+        return  # "generate 48 tokens", "300 tokens": an output length, not a context
     number = _number(value, scale)
     base = float(value.replace(",", ""))
     if (scale or "").lower() == "k":
@@ -132,4 +151,13 @@ def read_numbers(text: str, u: Understanding) -> None:
             u.problems.append(f"{value:g} GB of GPU memory is not possible.")
         elif value <= 1024:
             u.vram_gb = value
+            count = _VRAM_COUNT.search(text[:vram.start()])
+            if count and u.gpus == 1:
+                u.gpus = int(count.group(1))
+    card = _UNLISTED_CARD.search(text)
+    if card and u.hardware is None and u.cloud is None and u.vram_gb is None:
+        value = float(card.group(2))
+        if 0 < value <= 1024:
+            u.vram_gb = value
+            u.card_name = " ".join(card.group(1).upper().replace("-", " ").split())
     u.cpu_only = bool(_CPU_ONLY.search(text))

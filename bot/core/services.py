@@ -69,7 +69,8 @@ class Services:
                 if self._retriever is None:
                     from bot.core.retrieval import Retriever
 
-                    self._retriever = Retriever(self.index, self.embedder)
+                    self._retriever = Retriever(self.index, self.embedder,
+                                                entities=self._entities)
         return self._retriever
 
     @property
@@ -111,6 +112,28 @@ class Services:
 
                     self._catalog = Catalog.load(self.settings.knowledge_dir / "data")
         return self._catalog
+
+    def _entities(self, question: str) -> list[list[str]]:
+        """The names (squashed) of each catalog model and machine a question names, for
+        entity-aware retrieval; none when there is no catalog."""
+        from bot.core.errors import ModelDeskError
+        from bot.core.retrieval import squash
+        from bot.core.understand import understand
+
+        try:
+            catalog = self.catalog
+        except ModelDeskError:
+            return []
+        u = understand(question, catalog)
+        out: list[list[str]] = []
+        for model in u.models[:2]:
+            short = model.name.split(" (")[0]
+            out.append([squash(n) for n in dict.fromkeys((short, model.id, *model.aliases))
+                        if "/" not in n])
+        machine = u.cloud or u.hardware
+        if machine is not None:
+            out.append([squash(n) for n in dict.fromkeys((machine.id, *machine.aliases))])
+        return out
 
     def close(self) -> None:
         if self._pipeline is not None:

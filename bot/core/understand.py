@@ -30,6 +30,17 @@ _COUNT_BEFORE = re.compile(
 _COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d{1,6})(?!\d)", re.IGNORECASE)
 _BARE_SIZE = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)\s?b\b(?![\w/])", re.IGNORECASE)
 _GPU_WORD = re.compile(r"(?<![\w.])(-?\d[\d,]{0,9})\s+gpus?\b", re.IGNORECASE)
+# A question about why something happens, how to set something, or an error it pasted: the
+# knowledge base answers it, and the calculator's verdict only follows. An explicit fit or
+# memory question stays the calculator's.
+_EXPLAIN = re.compile(
+    r"(^|[.?!]\s+)why\b|\bwhy (is|does|do|doesn'?t|isn'?t|would|did|are|can'?t)\b|"
+    r"\bhow (can|do|should) i (set|configure|make|change|enable|fix|stop|keep|get|use|tell)\b|"
+    r"\b(no|any) effect\b|\bdoes ?n[o']?t (seem to )?(work|have|take)\b|\btraceback\b|"
+    r"\w+error:|\bexception\b|\bcrash(es|ed)?\b", re.IGNORECASE)
+_FIGURES_ASKED = re.compile(
+    r"\b(fits?|enough|can i run|could i run|will it run|would it run|how much (v?ram|memory)|"
+    r"how many (gb|gpus)|what gpu|which gpu|biggest|largest|how fast|cost)\b", re.IGNORECASE)
 _FOLLOW = re.compile(r"\b(it|this model|that model|this one|that one|the model)\b", re.IGNORECASE)
 
 _INTENTS: list[tuple[Intent, re.Pattern[str]]] = [
@@ -60,6 +71,7 @@ class Understanding:
     gpus: int = 1
     cloud: CloudInstance | None = None
     vram_gb: float | None = None  # "my 8gb laptop gpu": a memory size without a named card
+    card_name: str | None = None  # a card the catalog does not list ("RTX 2060" of "RTX 2060 8GB")
     ram_gb: float | None = None
     cpu_only: bool = False
     quant: str | None = None
@@ -74,6 +86,7 @@ class Understanding:
     ambiguous: list[list[str]] = field(default_factory=list)  # candidate ids per unclear name
     problems: list[str] = field(default_factory=list)  # absurd input, one sentence each
     from_subject: bool = False
+    explains: bool = False  # asks why / how to / pastes an error, not for the figures
     same_size: list[str] = field(default_factory=list)  # other models the figures hold for
 
     @property
@@ -264,6 +277,10 @@ def _with_memory(hw: Hardware, text: str, catalog: Catalog) -> Hardware:
     return hw
 
 
+# A partial machine name worth a substring search: a model number ("4090", "a100") or an Apple
+# chip ("m3ultra"); "gpu8" from "GPU: 8" is not one.
+_PARTIAL_NAME = re.compile(r"^(?=.*[a-z])(?:.*\d{3}|m\d[a-z]{3})", re.IGNORECASE)
+
 _HW_PREFIXES = ("", "rtx", "nvidia", "geforce rtx", "apple", "amd", "radeon", "rx", "intel arc",
                 "arc", "nvidia tesla")
 
@@ -293,14 +310,15 @@ def _find_machine(text: str, catalog: Catalog, u: Understanding,
             continue  # "4096 tokens", "8192 context": a number, not a card
         hw = None
         singular = key[:-1] if key.endswith("s") and re.search(r"\d", key[:-1]) else key
-        for form in dict.fromkeys((key, singular)):
+        unit_less = re.sub(r"^([a-z]+\d{2,4})(?:gb|g)$", r"\1", singular)  # "A100GB"
+        for form in dict.fromkeys((key, singular, unit_less)):
             for prefix in _HW_PREFIXES:
                 hw = hardware.get(normalize(prefix) + form)
                 if hw is not None:
                     break
             if hw is not None:
                 break
-        if hw is None and len(singular) >= 4 and re.search(r"[a-z]", singular):
+        if hw is None and _PARTIAL_NAME.search(singular):
             hw = _unique_part(singular, hardware)
         if hw is not None:
             u.hardware = _with_memory(hw, text, catalog)
@@ -351,6 +369,7 @@ def understand(question: str, catalog: Catalog, subject: str | None = None) -> U
             u.models, u.from_subject = about.models, True
             u.ambiguous = []
     _intent(text, u)
+    u.explains = bool(_EXPLAIN.search(text) and not _FIGURES_ASKED.search(text))
     if u.intent is None and u.models and u.names_machine:
         u.intent = "fit"
     bare_count = _GPU_WORD.search(text)

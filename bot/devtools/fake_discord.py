@@ -1,8 +1,14 @@
 """A fake Discord API (REST + gateway websocket) on 127.0.0.1 for driving the real bot.
 
 It implements what discord.py 2.x uses for ModelDesk, keeps the server-side state a user would
-see (messages, interaction replies, threads) and records every request so tests can assert on
-exactly what was sent: content, `allowed_mentions`, flags, components and attached files.
+see (messages, interaction replies, threads, modals) and records every request so tests can
+assert on exactly what was sent: content, `allowed_mentions`, flags, components and files.
+
+Payloads follow Discord's documented shapes: slash commands (interaction type 2, data.type 1,
+subcommands as nested options of type 1, channel options with data.resolved.channels), message
+context menus (type 2, data.type 3 with target_id and data.resolved.messages), modal submits
+(type 5 with the submitted components, labels as type 18), forum channels (type 15) whose posts
+are public threads (type 11) opened by a starter message with the thread's id.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +73,14 @@ class FakeInteraction:
     original: dict[str, Any] | None = None
     followups: list[dict[str, Any]] = field(default_factory=list)
     original_deleted: bool = False
+    modal: dict[str, Any] | None = None  # the form the bot opened in reply
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel option's value in `FakeDiscord.slash`."""
+
+    id: int
 
 
 class FakeDiscord:
@@ -77,6 +92,8 @@ class FakeDiscord:
         self.app_id = self.bot_id
         self.guild_id = snowflake()
         self.channel_id = snowflake()
+        self.help_channel_id = snowflake()  # a text channel admins can turn answering on in
+        self.forum_id = snowflake()  # a forum channel (tests list it in ANSWER_CHANNEL_IDS)
         self.admin_role_id = snowflake()  # has Manage Server
         self.helper_role_id = snowflake()  # no permission; listed in ADMIN_ROLE_IDS by the tests
         self.bot_user = _user(self.bot_id, "ModelDesk", bot=True)
@@ -97,6 +114,17 @@ class FakeDiscord:
             "olivia": _user(snowflake(), "olivia"),
             "peggy": _user(snowflake(), "peggy"),
             "quinn": _user(snowflake(), "quinn"),
+            "rupert": _user(snowflake(), "rupert"),
+            "sybil": _user(snowflake(), "sybil"),
+            "trent": _user(snowflake(), "trent"),
+            "victor": _user(snowflake(), "victor"),
+            "walter": _user(snowflake(), "walter"),
+            "uma": _user(snowflake(), "uma"),
+            "wendy": _user(snowflake(), "wendy"),
+            "xavier": _user(snowflake(), "xavier"),
+            "yvonne": _user(snowflake(), "yvonne"),
+            "zoe": _user(snowflake(), "zoe"),
+            "helperbot": _user(snowflake(), "helperbot", bot=True),  # another server's bot
         }
         self.roles = {"alice": [], "bob": [self.admin_role_id], "carol": [self.helper_role_id]}
         self.requests: list[Recorded] = []
@@ -116,10 +144,18 @@ class FakeDiscord:
         self.peers: dict[int, Any] = {}  # session -> the client's (host, port)
         self._runner: web.AppRunner | None = None
         self.port = 0
-        self.channels[self.channel_id] = {
-            "id": str(self.channel_id), "type": 0, "guild_id": str(self.guild_id),
-            "name": "general", "position": 0, "permission_overwrites": [], "nsfw": False,
-            "parent_id": None, "topic": None, "last_message_id": None, "rate_limit_per_user": 0,
+        base = {"guild_id": str(self.guild_id), "permission_overwrites": [], "nsfw": False,
+                "parent_id": None, "topic": None, "last_message_id": None,
+                "rate_limit_per_user": 0}
+        self.channels[self.channel_id] = {**base, "id": str(self.channel_id), "type": 0,
+                                          "name": "general", "position": 0}
+        self.channels[self.help_channel_id] = {**base, "id": str(self.help_channel_id),
+                                               "type": 0, "name": "help", "position": 1}
+        self.channels[self.forum_id] = {
+            **base, "id": str(self.forum_id), "type": 15, "name": "questions", "position": 2,
+            "flags": 0, "available_tags": [], "default_reaction_emoji": None,
+            "default_thread_rate_limit_per_user": 0, "default_sort_order": None,
+            "default_forum_layout": 0, "default_auto_archive_duration": 1440,
         }
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -279,16 +315,57 @@ class FakeDiscord:
     # -- what the test injects ------------------------------------------------------------
 
     async def slash(self, name: str, options: dict[str, Any] | None = None, *,
-                    user: str = "alice", itype: int = 2,
-                    focused: str | None = None, via: int | None = None) -> FakeInteraction:
-        """A user runs `/name` (itype 4 = autocomplete with `focused` option)."""
-        types = {bool: 5, int: 4, float: 10, str: 3}
-        opts = [{"name": k, "type": types[type(v)], "value": v,
-                 **({"focused": True} if k == focused else {})}
-                for k, v in (options or {}).items()]
-        data = {"id": str(snowflake()), "name": name, "type": 1, "options": opts,
+                    user: str = "alice", itype: int = 2, focused: str | None = None,
+                    channel_id: int | None = None, via: int | None = None) -> FakeInteraction:
+        """A user runs `/name` (itype 4 = autocomplete with `focused` option). "kb gaps" runs a
+        subcommand; a `Channel(id)` value is a channel option, resolved as Discord does."""
+        types = {bool: 5, int: 4, float: 10, str: 3, Channel: 7}
+        resolved: dict[str, Any] = {}
+        opts = []
+        for k, v in (options or {}).items():
+            value: Any = v
+            if isinstance(v, Channel):
+                value = str(v.id)
+                data_ch = {**self.channels[v.id], "permissions": str(VIEW_AND_SEND)}
+                resolved.setdefault("channels", {})[value] = data_ch
+            opts.append({"name": k, "type": types[type(v)], "value": value,
+                         **({"focused": True} if k == focused else {})})
+        command, *sub = name.split()
+        for part in reversed(sub):
+            opts = [{"name": part, "type": 1, "options": opts}]
+        data = {"id": str(snowflake()), "name": command, "type": 1, "options": opts,
+                "guild_id": str(self.guild_id), **({"resolved": resolved} if resolved else {})}
+        return await self._interaction(itype, data, user, channel_id=channel_id, via=via)
+
+    async def context_menu(self, name: str, message: dict[str, Any], *,
+                           user: str = "alice") -> FakeInteraction:
+        """A user right-clicks a message and picks an app's message command."""
+        data = {"id": str(snowflake()), "name": name, "type": 3, "target_id": message["id"],
+                "resolved": {"messages": {message["id"]: message}},
                 "guild_id": str(self.guild_id)}
-        return await self._interaction(itype, data, user, via=via)
+        return await self._interaction(2, data, user, channel_id=int(message["channel_id"]))
+
+    async def submit_modal(self, opened: FakeInteraction, values: dict[str, Any], *,
+                           user: str = "alice") -> FakeInteraction:
+        """A user fills in the modal the bot opened in reply to `opened` and submits it:
+        `values` maps a component's custom_id to its text (text input) or list (select)."""
+        assert opened.modal is not None, "the bot opened no modal"
+
+        def filled(component: dict[str, Any]) -> dict[str, Any]:
+            kind = component["type"]
+            if kind == 18:  # a label wraps one component
+                return {"type": 18, "id": component.get("id"),
+                        "component": filled(component["component"])}
+            if kind == 1:
+                return {"type": 1, "components": [filled(c) for c in component["components"]]}
+            value = values.get(component["custom_id"])
+            if kind == 4:
+                return {"type": 4, "custom_id": component["custom_id"], "value": value or ""}
+            return {"type": kind, "custom_id": component["custom_id"], "values": value or []}
+
+        data = {"custom_id": opened.modal["custom_id"],
+                "components": [filled(c) for c in opened.modal["components"]]}
+        return await self._interaction(5, data, user, message=opened.payload.get("message"))
 
     async def click(self, message: dict[str, Any], custom_id: str, *,
                     user: str = "alice", via: int | None = None) -> FakeInteraction:
@@ -298,14 +375,16 @@ class FakeDiscord:
 
     async def _interaction(self, itype: int, data: dict[str, Any], user: str,
                            message: dict[str, Any] | None = None,
+                           channel_id: int | None = None,
                            via: int | None = None) -> FakeInteraction:
         iid = snowflake()
         token = f"itoken-{iid}"
         member = {**self._member(user), "permissions": str(self.permissions_of(user))}
+        cid = channel_id or self.channel_id
         payload: dict[str, Any] = {
             "id": str(iid), "application_id": str(self.app_id), "type": itype, "token": token,
-            "version": 1, "guild_id": str(self.guild_id), "channel_id": str(self.channel_id),
-            "channel": self.channels[self.channel_id], "member": member, "data": data,
+            "version": 1, "guild_id": str(self.guild_id), "channel_id": str(cid),
+            "channel": self.channels[cid], "member": member, "data": data,
             "app_permissions": str(VIEW_AND_SEND), "locale": "en-US", "guild_locale": "en-US",
             "attachment_size_limit": 8 * 1024 * 1024, "entitlements": [],
             "authorizing_integration_owners": {"0": str(self.guild_id)}, "context": 0,
@@ -319,15 +398,45 @@ class FakeDiscord:
 
     async def say(self, content: str, *, user: str = "alice",
                   channel_id: int | None = None) -> dict[str, Any]:
-        """A user posts a message (MESSAGE_CREATE); `<@bot>` in it mentions the bot."""
+        """A user posts a message (MESSAGE_CREATE); `<@id>` in it mentions that user (the bot
+        too), `<@&id>` a role, and @everyone everyone, as Discord's parsed fields say."""
         cid = channel_id or self.channel_id
         author = self.user(user)
-        mentions = [self.bot_user] if f"<@{self.bot_id}>" in content else []
         msg = self._new_message(cid, author, {"content": content})
-        msg["mentions"] = mentions
+        self._parse_mentions(msg)
         msg["member"] = {k: v for k, v in self._member(user).items() if k != "user"}
         await self.dispatch("MESSAGE_CREATE", msg)
         return msg
+
+    def _parse_mentions(self, msg: dict[str, Any]) -> None:
+        content = msg["content"]
+        people = [self.bot_user, *self.users.values()]
+        msg["mentions"] = [u for u in people if re.search(rf"<@!?{u['id']}>", content)]
+        msg["mention_roles"] = re.findall(r"<@&(\d+)>", content)
+        msg["mention_everyone"] = "@everyone" in content or "@here" in content
+
+    async def post_in_forum(self, title: str, content: str, *, user: str = "alice",
+                            forum_id: int | None = None) -> dict[str, Any]:
+        """A user opens a forum post: Discord creates a public thread and its starter message
+        (same id) and sends THREAD_CREATE, then MESSAGE_CREATE in the thread."""
+        parent = forum_id or self.forum_id
+        tid = snowflake()
+        author = self.users[user]
+        thread = {
+            "id": str(tid), "type": 11, "guild_id": str(self.guild_id), "parent_id": str(parent),
+            "name": title, "owner_id": author["id"], "last_message_id": str(tid),
+            "rate_limit_per_user": 0, "message_count": 1, "member_count": 1, "flags": 0,
+            "total_message_sent": 1, "applied_tags": [],
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                "archive_timestamp": _now(), "locked": False},
+        }
+        self.channels[tid] = thread
+        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        msg = self._new_message(tid, author, {"content": content}, mid=tid)
+        self._parse_mentions(msg)
+        msg["member"] = {k: v for k, v in self._member(user).items() if k != "user"}
+        await self.dispatch("MESSAGE_CREATE", msg)
+        return thread
 
     # -- what a user sees ---------------------------------------------------------------
 
@@ -406,7 +515,8 @@ class FakeDiscord:
                 return self._webhook_message(method, token, mid, body, files)
             case ("POST", ["webhooks", _, token]):
                 inter = self.interactions[token]
-                msg = self._new_message(self.channel_id, self.bot_user, body, files)
+                msg = self._new_message(int(inter.payload["channel_id"]), self.bot_user, body,
+                                        files)
                 msg["webhook_id"] = str(self.app_id)
                 inter.followups.append(msg)
                 return 200, msg
@@ -440,16 +550,19 @@ class FakeDiscord:
         return 200, item
 
     def _store_commands(self, scope: str, body: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        stored = [{**cmd, "id": str(snowflake()), "application_id": str(self.app_id),
+        # Discord answers with an empty description for context menus, which send none.
+        stored = [{"description": "", **cmd, "id": str(snowflake()),
+                   "application_id": str(self.app_id),
                    "version": "1", "default_member_permissions":
                    cmd.get("default_member_permissions")} for cmd in body]
         self.commands[scope] = stored
         return stored
 
     def _new_message(self, cid: int, author: dict[str, Any], body: Any,
-                     files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                     files: list[dict[str, Any]] | None = None,
+                     mid: int | None = None) -> dict[str, Any]:
         body = body or {}
-        mid = snowflake()
+        mid = mid or snowflake()
         msg = {
             "id": str(mid), "channel_id": str(cid), "guild_id": str(self.guild_id),
             "author": author, "content": body.get("content") or "", "timestamp": _now(),
@@ -517,9 +630,12 @@ class FakeDiscord:
         data = body.get("data") or {}
         reply: dict[str, Any] = {"id": str(inter.id), "type": inter.payload["type"]}
         out: dict[str, Any] = {"interaction": reply}
+        if ctype == 9:  # a modal: the user now sees the form
+            inter.modal = data
+            return 200, out
         if ctype in (4, 5):
             flags = data.get("flags") or 0
-            msg = self._new_message(self.channel_id, self.bot_user,
+            msg = self._new_message(int(inter.payload["channel_id"]), self.bot_user,
                                     {**data, "flags": flags | (128 if ctype == 5 else 0)}, files)
             msg["webhook_id"] = str(self.app_id)
             inter.original = msg

@@ -14,6 +14,7 @@ import discord
 from bot.core.types import Answer
 from bot.discord_app.errors import NO_MENTIONS
 from bot.discord_app.formatting import (
+    DISCORD_LIMIT,
     answer_messages,
     format_sources,
     preview,
@@ -41,15 +42,26 @@ def queue_message(position: int) -> str:
     )
 
 
+async def saved_machine(bot: ModelDeskBot, user_id: int) -> str | None:
+    """The machine a member saved with /myhardware (None when none, or the store is down)."""
+    try:
+        return await bot.in_thread(bot.desk.saved_hardware, user_id)
+    except Exception:  # noqa: BLE001 - an answer without the saved machine beats no answer
+        log.exception("could not read the saved hardware")
+        return None
+
+
 async def generate(
     bot: ModelDeskBot, question: str, history: History | None, edit: Edit,
-    subject: str | None = None,
+    subject: str | None = None, machine: str | None = None,
 ) -> Answer:
     """Wait for the model, then answer in a worker thread while streaming previews into `edit`.
 
-    A question the calculator answers skips the model queue: it takes milliseconds.
+    A question the calculator answers skips the model queue: it takes milliseconds. `machine`
+    is the asker's saved machine, for fit questions that name none.
     """
-    computed = await bot.in_thread(bot.desk.quick, question, history=history, subject=subject)
+    computed = await bot.in_thread(bot.desk.quick, question, history=history, subject=subject,
+                                   machine=machine)
     if computed is not None:
         return computed
     editor = ThrottledEditor(edit, interval=1.0)
@@ -76,7 +88,8 @@ async def generate(
         def work() -> Answer:
             # The desk loads the model on first use: that too stays off the loop.
             return bot.desk.ask(question, history=history, subject=subject,
-                                on_partial=show_partial, on_preview=show_sources)
+                                on_partial=show_partial, on_preview=show_sources,
+                                machine=machine)
 
         try:
             answer = await bot.in_thread(work)
@@ -129,10 +142,13 @@ async def chart_for(bot: ModelDeskBot, answer: Answer) -> discord.File | None:
 
 
 async def deliver_interaction(
-    bot: ModelDeskBot, interaction: discord.Interaction, answer: Answer
+    bot: ModelDeskBot, interaction: discord.Interaction, answer: Answer, lead: str = ""
 ) -> None:
-    """Replace the deferred reply with the answer; extra parts as follow-ups, votes on the last."""
-    parts = answer_messages(answer)
+    """Replace the deferred reply with the answer; extra parts as follow-ups, votes on the last.
+    `lead` is a first line, such as which message a right-click answer is about."""
+    parts = answer_messages(answer, DISCORD_LIMIT - len(lead) - 1 if lead else DISCORD_LIMIT)
+    if lead:
+        parts[0] = lead + "\n" + parts[0]
     view = await record(bot, answer, "slash")
     chart = await chart_for(bot, answer)
     last = len(parts) - 1

@@ -18,6 +18,7 @@ from bot.discord_app.errors import ModelDeskTree
 from bot.discord_app.http import HealthServer
 from bot.discord_app.limits import build_model_queue, build_rate_limiter
 from bot.discord_app.metrics import BotMetrics
+from bot.discord_app.translations import CommandTranslator
 from bot.discord_app.views import VoteButton
 from bot.logs import request_fields
 
@@ -29,11 +30,15 @@ EXTENSIONS = (
     "bot.discord_app.cogs.ask",
     "bot.discord_app.cogs.estimates",
     "bot.discord_app.cogs.admin",
+    "bot.discord_app.cogs.channels",
+    "bot.discord_app.cogs.context",
+    "bot.discord_app.cogs.hardware",
 )
 
 
 def make_intents() -> discord.Intents:
-    """Guilds and guild messages, plus message content for follow-ups in answer threads."""
+    """Guilds and guild messages, plus message content for help channels and follow-ups in
+    answer threads."""
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
@@ -57,6 +62,8 @@ class ModelDeskBot(commands.Bot):
         self.sync_dev_guild = sync_dev_guild
         self.cooldowns = build_rate_limiter(settings)
         self.model_queue = build_model_queue(settings)
+        # Channels turned on (True) or off (False) with /channel answer; loaded at start.
+        self.answer_channels: dict[int, bool] = {}
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="modeldesk")
         self.metrics = BotMetrics(queue_depth=lambda: self.model_queue.waiting,
                                   gateway_latency=lambda: self.latency)
@@ -75,6 +82,7 @@ class ModelDeskBot(commands.Bot):
         return await loop.run_in_executor(self.executor, functools.partial(func, *args, **kwargs))
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(CommandTranslator())
         settings = self.settings
         if settings.http_port is not None:
             self.health_server = HealthServer(self, settings.http_host, settings.http_port)

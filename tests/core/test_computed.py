@@ -4,6 +4,7 @@ desk, the CLI and the console, with the verdict and its figures first."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,21 @@ def test_yes_with_what_is_left(desk: Desk) -> None:
     assert answer.text.startswith("Yes. Llama 3.1 70B at Q4_K_M needs about 47.3 GB")
     assert "2 x RTX 3090 has 48 GB" in answer.text and "Decode speed" in answer.text
     assert answer.estimate is not None and answer.estimate.gpus == 2
+
+
+def test_the_attention_layout_explains_a_small_cache(desk: Desk) -> None:
+    # A latent-attention model: the answer says why its cache is small, with the catalog's
+    # figures (47 layers x 576 values x 2 bytes x 131,072 tokens = 7.1 GB).
+    text = desk.ask("can glm 4.7 flash run on my 3090 with 128k context").text
+    assert "KV cache: 7.1 GB at 131,072 tokens" in text
+    assert "multi-head latent attention (MLA)" in text and "576 values per token" in text
+    plain = desk.ask("does llama 3.1 8b fit on a 3060 12gb").text
+    assert "KV cache:" not in plain  # full attention everywhere: nothing to explain
+
+
+def test_several_cards_of_a_given_size(desk: Desk) -> None:
+    answer = desk.ask("can I run llama 3.3 70b on 8*24G gpus")
+    assert answer.mode == "computed" and "8 GPUs with 24 GB each has 192 GB" in answer.text
 
 
 def test_speed_money_cloud_biggest_and_needs(desk: Desk) -> None:
@@ -99,3 +115,36 @@ def test_cli_ask_prints_the_computed_answer(monkeypatch, tmp_path, capsys) -> No
                  "gemma 3 27b", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["mode"] == "computed" and data["computed"]["model"]["id"] == "gemma-3-27b"
+
+
+@pytest.fixture(scope="module")
+def ollama_desk(tmp_path_factory, local_llm) -> Desk:  # noqa: ANN001
+    """The real catalogs and the real Ollama page, indexed, with the bundled model."""
+    import shutil
+
+    from bot.core.services import Services
+
+    root = tmp_path_factory.mktemp("ollama-kb")
+    shutil.copytree(ROOT / "knowledge" / "data", root / "knowledge" / "data")
+    (root / "knowledge" / "practice").mkdir()
+    shutil.copy(ROOT / "knowledge" / "practice" / "ollama.md", root / "knowledge" / "practice")
+    settings = load_settings(None, knowledge_dir=root / "knowledge", data_dir=root / "data")
+    desk = Desk(Services(settings, llm=local_llm))
+    desk.reindex()
+    return desk
+
+
+def test_a_why_question_is_answered_from_the_knowledge_base_with_the_verdict_after(
+        ollama_desk: Desk) -> None:
+    desk = ollama_desk
+    question = ("I have two Nvidia L4 GPUs running Llama 3.1 8B in Ollama. I've set "
+                "OLLAMA_NUM_PARALLEL to 3, but it doesn't seem to have any effect.")
+    assert desk.quick(question) is None  # not the calculator's question: it goes to the queue
+    answer, _ = desk.ask_with_evidence(question)
+    assert answer.mode in ("generated", "extractive")
+    assert "OLLAMA_NUM_PARALLEL" in answer.text.split("From the ModelDesk calculator:")[0]
+    verdict = answer.text.split("From the ModelDesk calculator: ", 1)[1]
+    assert verdict.startswith("Yes. Llama 3.1 8B at Q4_K_M needs about")
+    assert "2 x L4 has 48 GB" in verdict
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert numbers == {c.number for c in answer.citations}  # every mark has its source

@@ -43,6 +43,10 @@ def test_models_are_found_however_written(question: str, model: str) -> None:
     ("qwen3.6 35b-a3b on M5 Max", "apple-m5-max-128gb", 1),
     ("gpt-oss 120b on a DGX Spark", "nvidia-dgx-spark", 1),
     ("qwen3.5 122b-a10b on strix halo", "ryzen-ai-max-395-128gb", 1),
+    # A spec sheet pasted from a forum post: "GPU: 8" is a count, not a laptop GPU's name.
+    ("How large can the Deepseek R1 model be deployed with 8 * 4090,256G memory? CPU: 80 "
+     "GPU: 8 * 4090 Memory: 256G", "rtx-4090", 8),
+    ("does qwen3 32b fit in an A100GB", "a100-80gb", 1),
 ])
 def test_machines_and_counts(question: str, hardware: str, gpus: int) -> None:
     u = understand(question, CATALOG)
@@ -145,3 +149,42 @@ def test_questions_that_are_not_for_the_calculator() -> None:
     for q in ("is a .pt file safe to load?", "what is the llama license 700 million clause",
               "why does ollama forget the start of my conversation"):
         assert not understand(q, CATALOG).actionable, q
+
+
+def test_a_memory_size_the_model_uses_is_not_the_machine() -> None:
+    u = understand("18GB model blows up to 145GB VRAM usage for 128K context length. ollama ps: "
+                   "glm-4.7-flash:latest", CATALOG)
+    assert u.vram_gb is None and u.hardware is None
+    assert [m.id for m in u.models] == ["glm-4.7-flash"]
+
+
+def test_several_cards_given_by_memory_size() -> None:
+    u = understand("can I run llama 3.3 70b on 8*24G gpus", CATALOG)
+    assert (u.vram_gb, u.gpus) == (24, 8)
+
+
+def test_an_output_length_is_not_a_context() -> None:
+    u = understand("I have a M2 MBP with 8GB memory and llama-7b. It takes more than 3 min to "
+                   "just generate 48 tokens.", CATALOG)
+    assert u.context is None
+    assert understand("qwen3 8b with 20k tokens on a 4070", CATALOG).context == 20000
+
+
+def test_a_card_the_catalog_does_not_list_keeps_its_memory() -> None:
+    u = understand("can I run Qwen 3.8 27b on RTX 2060 8GB + 48GB RAM?", CATALOG)
+    assert (u.card_name, u.vram_gb, u.ram_gb) == ("RTX 2060", 8, 48)
+
+
+@pytest.mark.parametrize(("question", "explains"), [
+    ("why speculate decoding is slower than normal decoding? meta-llama/Llama-3.1-8B-Instruct "
+     "on 1 H100", True),
+    ("two L4 GPUs with llama 3.1 8b in Ollama: OLLAMA_NUM_PARALLEL=3 doesn't seem to have any "
+     "effect", True),
+    ("ValueError: The model's max seq len (131072) is larger than the KV cache. 2 RTX 3090 "
+     "(Llama3.1-8B-instruct)", True),
+    ("why doesn't llama 3.1 70b fit on my 4090", False),  # asks for the figures
+    ("can I run qwen2.5 72b on a single rtx 4090?", False),
+])
+def test_why_and_how_to_questions_are_for_the_knowledge_base(question: str,
+                                                             explains: bool) -> None:
+    assert understand(question, CATALOG).explains is explains

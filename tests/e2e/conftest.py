@@ -90,6 +90,7 @@ async def desk(e2e_data: Path, embedder: Any,
     settings = load_settings(
         None, knowledge_dir=ROOT / "knowledge", data_dir=e2e_data, discord_token=TOKEN,
         dev_guild_id=fake.guild_id, admin_role_ids=[fake.helper_role_id],
+        answer_channel_ids=[fake.forum_id],
         rate_burst=1, rate_per_minute=1.0, queue_max=4, history_turns=4,
     )
     services = build_services(settings, embedder=embedder)

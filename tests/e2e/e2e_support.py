@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,40 @@ TOKEN = "fake-token-Zm9vYmFy.must-never-be-logged"
 # taken from 9 s to over 3 minutes, so waits are generous (the test still fails on a hang).
 ANSWER_TIMEOUT = 300.0
 MEASURED: dict[str, Any] = {}  # shown at the end of the run (terminal summary)
+PING = re.compile(r"@everyone|@here|<@!?\d+>|<@&\d+>", re.IGNORECASE)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def assert_cannot_ping(requests: list[Any]) -> int:
+    """Every message the bot sent in `requests` allows no mentions and holds no live mention
+    markup; returns how many messages were checked."""
+    checked = 0
+    for request in requests:
+        body = request.json
+        if not isinstance(body, dict):
+            continue
+        payload = body.get("data", body) if "type" in body and "data" in body else body
+        if isinstance(payload, dict) and payload.get("content"):
+            mentions = payload.get("allowed_mentions")
+            assert mentions is not None, f"{request.method} {request.path} sent no allowed_mentions"
+            assert mentions.get("parse") == [], mentions
+            assert not mentions.get("users") and not mentions.get("roles")
+            assert mentions.get("replied_user") in (None, False)
+            checked += 1
+        for text in strings(body):
+            assert not PING.search(text), f"{request.method} {request.path}: {text[:120]}"
+    return checked
 
 
 class LogCapture(logging.Handler):

@@ -68,7 +68,7 @@ async def test_an_admin_reindexes_and_a_second_reindex_is_refused(
 
 async def test_kb_shows_what_the_desk_holds_and_runs_on(desk: Desk) -> None:
     stats = desk.services.index.stats()
-    inter = await desk.fake.slash("kb", user="alice")
+    inter = await desk.fake.slash("kb status", user="alice")
     await desk.fake.wait_until(
         lambda: inter.original and "Knowledge base" in inter.original["content"], timeout=30
     )
@@ -83,6 +83,18 @@ async def test_modeldesk_sync_publishes_the_commands_globally(desk: Desk) -> Non
 
     count = await asyncio.to_thread(sync_commands, desk.settings)
     published = {c["name"]: c for c in desk.fake.commands["global"]}
-    assert count == len(published) == 5
-    assert set(published) == {"ask", "cost", "fit", "kb", "reindex"}
+    assert count == len(published) == 9
+    assert set(published) == {"ask", "cost", "fit", "kb", "reindex", "channel", "myhardware",
+                              "Ask ModelDesk", "Estimate this model"}
     assert str(published["reindex"]["default_member_permissions"]) == "32"
+    assert str(published["channel"]["default_member_permissions"]) == "32"
+    # Where each command runs (0 = guild, 1 = the bot's DMs; installed to guilds only).
+    for name in ("ask", "cost", "fit", "myhardware", "Ask ModelDesk", "Estimate this model"):
+        assert sorted(published[name]["contexts"]) == [0, 1], name
+    for name in ("reindex", "kb", "channel"):
+        assert published[name]["contexts"] == [0], name
+    assert all(c["integration_types"] == [0] for c in published.values())
+    # Brazilian Portuguese and Spanish names, for the slash commands and the menus alike.
+    assert published["ask"]["name_localizations"] == {"pt-BR": "perguntar", "es-ES": "preguntar"}
+    assert published["Estimate this model"]["name_localizations"]["es-ES"] == "Estimar este modelo"
+    assert [c["type"] for c in published.values()].count(3) == 2  # message context menus

@@ -1,4 +1,5 @@
-"""/reindex (admins only) and /kb (what the desk knows and runs on)."""
+"""/reindex (admins only), /kb status (what the desk knows and runs on) and /kb gaps (the
+curators' to-do list, admins only)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.desk import GAP_DAYS, MAX_GAP_DAYS
 from bot.core.errors import Busy
 from bot.discord_app.errors import NO_MENTIONS, NOT_ADMIN, PUBLIC_PENDING
 from bot.discord_app.formatting import DISCORD_LIMIT, sanitize
 from bot.discord_app.streaming import ThrottledEditor
+from bot.render.gaps import format_gaps
 
 if TYPE_CHECKING:
     from bot.discord_app.client import ModelDeskBot
@@ -89,7 +92,8 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="reindex", description="Re-read the knowledge base (admins).")
     @app_commands.describe(full="Rebuild everything instead of only the changed files")
     @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
+    @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
     @admin_only()
     async def reindex(self, interaction: discord.Interaction, full: bool = False) -> None:
         """Run the reindex in a worker thread, showing progress, then report the files."""
@@ -123,8 +127,14 @@ class AdminCog(commands.Cog):
             )
             interaction.extras.pop(PUBLIC_PENDING, None)
 
-    @app_commands.command(name="kb", description="What the knowledge base holds and runs on.")
-    async def kb(self, interaction: discord.Interaction) -> None:
+    kb = app_commands.Group(
+        name="kb", description="The knowledge base: what it holds, and what it lacks.",
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+        allowed_installs=app_commands.AppInstallationType(guild=True),
+    )
+
+    @kb.command(name="status", description="What the knowledge base holds and runs on.")
+    async def status(self, interaction: discord.Interaction) -> None:
         """Documents, chunks, last indexed, models and backends in use (only you see it)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         stats = await self.bot.in_thread(self.bot.desk.status, load_model=True)
@@ -133,6 +143,19 @@ class AdminCog(commands.Cog):
                                  str(stats.get("llm_backend", "?"))),
             allowed_mentions=NO_MENTIONS,
         )
+
+    @kb.command(name="gaps", description="Questions it could not answer, grouped (admins).")
+    @app_commands.describe(days=f"Look back this many days (default {GAP_DAYS})")
+    @admin_only()
+    async def gaps(self, interaction: discord.Interaction,
+                   days: app_commands.Range[int, 1, MAX_GAP_DAYS] = GAP_DAYS) -> None:
+        """Questions answered "not covered" or voted down, grouped by meaning (only the admin
+        sees the list)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await self.bot.in_thread(self.bot.desk.gaps, days=days)
+        await interaction.edit_original_response(
+            content=format_gaps(found, days, max_chars=DISCORD_LIMIT),
+            allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: ModelDeskBot) -> None:

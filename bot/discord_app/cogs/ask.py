@@ -12,7 +12,13 @@ from discord.ext import commands
 
 from bot.core.desk import MAX_QUESTION_CHARS, MIN_QUESTION_CHARS
 from bot.core.errors import MODEL_DOWN, STORE_DOWN, BackendUnavailable
-from bot.discord_app.answering import History, deliver_interaction, deliver_message, generate
+from bot.discord_app.answering import (
+    History,
+    deliver_interaction,
+    deliver_message,
+    generate,
+    saved_machine,
+)
 from bot.discord_app.errors import APOLOGY, NO_MENTIONS, PUBLIC_PENDING, user_message
 from bot.discord_app.formatting import sanitize, strip_reply_extras
 from bot.discord_app.limits import wait_message
@@ -39,6 +45,20 @@ def _not_an_answer(text: str) -> bool:
     )
 
 
+def addressed_to_us(me: discord.abc.Snowflake | None, message: discord.Message) -> bool:
+    """A guild message for the bot: in a thread it owns, mentioning it, or replying to it."""
+    if me is None or message.author.bot or message.guild is None:
+        return False
+    channel = message.channel
+    if isinstance(channel, discord.Thread) and channel.owner_id == me.id:
+        return True
+    if me.id in message.raw_mentions:
+        return True
+    ref = message.reference
+    resolved = ref.resolved if ref else None
+    return isinstance(resolved, discord.Message) and resolved.author.id == me.id
+
+
 class AskCog(commands.Cog):
     """Questions answered from the knowledge base."""
 
@@ -46,6 +66,8 @@ class AskCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="ask", description="Ask a question about open AI models.")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.describe(question="Your question, e.g. how much VRAM does a 7B model need?")
     async def ask(
         self,
@@ -69,7 +91,8 @@ class AskCog(commands.Cog):
             async def edit(text: str) -> None:
                 await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
 
-            answer = await generate(self.bot, question, None, edit)
+            machine = await saved_machine(self.bot, user_id)
+            answer = await generate(self.bot, question, None, edit, machine=machine)
             await deliver_interaction(self.bot, interaction, answer)
             interaction.extras.pop(PUBLIC_PENDING, None)
         except BaseException:
@@ -79,17 +102,7 @@ class AskCog(commands.Cog):
     # -- mentions and threads ---------------------------------------------------------------
 
     def _is_for_us(self, message: discord.Message) -> bool:
-        me = self.bot.user
-        if me is None or message.author.bot or message.guild is None:
-            return False
-        channel = message.channel
-        if isinstance(channel, discord.Thread) and channel.owner_id == me.id:
-            return True
-        if me.id in message.raw_mentions:
-            return True
-        ref = message.reference
-        resolved = ref.resolved if ref else None
-        return isinstance(resolved, discord.Message) and resolved.author.id == me.id
+        return addressed_to_us(self.bot.user, message)
 
     def _clean(self, content: str) -> str:
         me = self.bot.user
@@ -139,6 +152,11 @@ class AskCog(commands.Cog):
                 await message.reply(EMPTY_MENTION, mention_author=False,
                                     allowed_mentions=NO_MENTIONS)
             return  # e.g. only an image in the thread: nothing to answer
+        await self.respond(message, question)
+
+    async def respond(self, message: discord.Message, question: str) -> None:
+        """Answer a message in a thread: the thread it was posted in (a forum post, or our own
+        thread, whose history shapes the answer), else a new thread started from it."""
         user_id = message.author.id
         try:
             wait = await self.bot.cooldowns.ahit(user_id)
@@ -169,7 +187,8 @@ class AskCog(commands.Cog):
             async def edit(text: str) -> None:
                 await pending.edit(content=text, allowed_mentions=NO_MENTIONS)
 
-            answer = await generate(self.bot, question, history, edit)
+            machine = await saved_machine(self.bot, user_id)
+            answer = await generate(self.bot, question, history, edit, machine=machine)
             await deliver_message(self.bot, placeholder, answer)
         except Exception as exc:  # noqa: BLE001 - the same one-sentence rule as slash commands
             await self.bot.cooldowns.arefund(user_id)

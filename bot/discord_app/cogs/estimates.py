@@ -12,13 +12,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.costs import DEFAULT_USD_PER_KWH, KV_TYPES
-from bot.core.desk import COUNT_PREFIX, DEFAULT_CONTEXT, DEFAULT_QUANT
+from bot.core.desk import COUNT_PREFIX, DEFAULT_CONTEXT, DEFAULT_QUANT, SAVED_MACHINE_NOTE
+from bot.core.errors import InvalidInput
 from bot.discord_app.errors import NO_MENTIONS, PUBLIC_PENDING
 from bot.discord_app.formatting import DISCORD_LIMIT, sanitize
 from bot.render.estimates import ASSUMPTIONS_HINT, format_cost, format_fit
 
 if TYPE_CHECKING:
-    from bot.core.catalog import Quant
+    from bot.core.catalog import Hardware, Quant
+    from bot.core.my_hardware import SavedMachine
     from bot.discord_app.client import ModelDeskBot
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 # quants.yaml order; the rarest low-bit i-quants give way first. Any other id still works when
 # typed, since the option is free text with autocomplete.
 CHOICE_LIMIT = 25
+NO_MACHINE = ("Name a machine (for example 2x rtx-3090), or save yours once with "
+              "`/myhardware set`.")
 
 
 def with_assumptions(text: str, assumptions: list[str], limit: int = DISCORD_LIMIT) -> str:
@@ -72,7 +76,8 @@ class EstimatesCog(commands.Cog):
             return
         self.quants = quant_choices(catalog.quants)
 
-    def _suggest(self, kind: str, current: str) -> list[app_commands.Choice[str]]:
+    def suggest(self, kind: str, current: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete choices for a model or a machine (a GPU count prefix is kept)."""
         try:
             catalog = self.bot.desk.catalog
         except Exception:  # noqa: BLE001 - autocomplete stays quiet; the command reports it
@@ -85,12 +90,12 @@ class EstimatesCog(commands.Cog):
                          for h in catalog.suggest_hardware(rest, limit=25)])
 
     async def _models(self, _: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return self._suggest("model", current)
+        return self.suggest("model", current)
 
     async def _hardware(
         self, _: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return self._suggest("hardware", current)
+        return self.suggest("hardware", current)
 
     async def _quants(self, _: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         key = current.lower().replace("_", "")
@@ -110,12 +115,18 @@ class EstimatesCog(commands.Cog):
         )
         interaction.extras.pop(PUBLIC_PENDING, None)
 
+    async def _saved(self, interaction: discord.Interaction) -> SavedMachine | None:
+        """The member's saved machine (/myhardware), read off the event loop."""
+        return await self.bot.in_thread(self.bot.desk.my_machine, interaction.user.id)
+
     @app_commands.command(name="cost", description="Memory, speed and cost of running a model.")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.describe(
         model="An open model, e.g. Llama 3.1 8B",
         quant=f"Quantization (default {DEFAULT_QUANT})",
         context=f"Tokens of context to hold (default {DEFAULT_CONTEXT})",
-        hardware='A GPU, Mac or CPU box, or several: "2x rtx-3090" (fit, speed and money)',
+        hardware='A GPU, Mac or CPU box, or several: "2x rtx-3090" (default: /myhardware)',
         kv_type="KV cache type (default f16)",
         gpus="Identical GPUs the layers are split over (default 1)",
         parallel="Sequences served at once, llama-server slots (default 1)",
@@ -139,34 +150,55 @@ class EstimatesCog(commands.Cog):
         usd_per_kwh: app_commands.Range[float, 0.0, 100.0] | None = None,
         api_usd_per_mtok: app_commands.Range[float, 0.0001, 10_000.0] | None = None,
     ) -> None:
-        """Reply with the estimate, its assumptions and the memory chart."""
+        """Reply with the estimate, its assumptions and the memory chart; with no machine
+        named, on the member's saved one (/myhardware), if any."""
         from bot.render.charts import cost_chart_png
 
+        machine: str | Hardware | None = hardware
+        ram_gb = None
+        saved = None if hardware else await self._saved(interaction)
+        if saved is not None:
+            machine, ram_gb = saved.machine.hardware, saved.ram_gb
+            gpus = gpus or saved.machine.gpus
         est = await self.bot.in_thread(
-            self.bot.desk.cost, model, quant=quant, context=context, hardware=hardware,
+            self.bot.desk.cost, model, quant=quant, context=context, hardware=machine,
             kv_type=kv_type, gpus=gpus, parallel=parallel, usd_per_hour=usd_per_hour,
-            usd_per_kwh=usd_per_kwh, api_usd_per_mtok=api_usd_per_mtok,
+            usd_per_kwh=usd_per_kwh, api_usd_per_mtok=api_usd_per_mtok, ram_gb=ram_gb,
         )
-        text = with_assumptions(format_cost(est), est.assumptions)
+        note = "" if saved is None else "\n" + SAVED_MACHINE_NOTE.format(label=saved.label)
+        text = with_assumptions(format_cost(est) + note, est.assumptions)
         await self._reply(interaction, text, lambda: cost_chart_png(est), "cost.png")
 
     @app_commands.command(name="fit", description="Which open models fit on a machine.")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
     @app_commands.describe(
-        hardware='A GPU, Mac or CPU box, or several: "2x rtx-3090"',
+        hardware='A GPU, Mac or CPU box, or several: "2x rtx-3090" (default: /myhardware)',
         context=f"Tokens of context to hold (default {DEFAULT_CONTEXT})",
     )
     @app_commands.autocomplete(hardware=_hardware)
     async def fit(
         self,
         interaction: discord.Interaction,
-        hardware: str,
+        hardware: str | None = None,
         context: app_commands.Range[int, 1, 10_000_000] = DEFAULT_CONTEXT,
     ) -> None:
-        """Reply with the models that fit, best first, and the chart."""
+        """Reply with the models that fit, best first, and the chart; with no machine named,
+        on the member's saved one (/myhardware)."""
         from bot.render.charts import fit_chart_png
 
-        report = await self.bot.in_thread(self.bot.desk.fit, hardware, context=context)
-        text = sanitize(format_fit(report.hardware, report.results).replace(ASSUMPTIONS_HINT, ""))
+        note = ""
+        if hardware:
+            report = await self.bot.in_thread(self.bot.desk.fit, hardware, context=context)
+        else:
+            saved = await self._saved(interaction)
+            if saved is None:
+                raise InvalidInput(NO_MACHINE)
+            report = await self.bot.in_thread(self.bot.desk.fit, saved.machine.hardware,
+                                              context=context, gpus=saved.machine.gpus)
+            note = "\n" + SAVED_MACHINE_NOTE.format(label=saved.label)
+        text = sanitize(format_fit(report.hardware, report.results).replace(ASSUMPTIONS_HINT, "")
+                        + note)
         await self._reply(interaction, text,
                           lambda: fit_chart_png(report.hardware, report.results), "fit.png")
 
