@@ -3,7 +3,9 @@ a real PostgreSQL and a real Chroma server, and one OpenAI-compatible model serv
 
 What an operator running a second instance (or a deploy's overlap) relies on: a member's burst
 limit holds across both processes, every vote lands in PostgreSQL, and killing one process
-mid-answer loses no stored vote while the other keeps answering.
+mid-answer loses no stored vote while the other keeps answering. The member-facing parts kept
+in the database work the same there: a machine saved through one process is used by the other,
+and the 👎 form's reason reaches `/kb gaps`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,6 +87,8 @@ async def fleet(tmp_path: Path, kb_dir: Path, embedder, redis_server, postgres_u
     from bot.config import load_settings
     from bot.core.services import build_services
 
+    # The shipped catalog, for /myhardware and /fit (the fixture pages stay the knowledge).
+    shutil.copytree(ROOT / "knowledge" / "data", kb_dir / "data")
     chroma = ChromaServer(tmp_path / "chroma").start()
     llm = FakeOpenAIServer().start()
     fake = FakeDiscord(heartbeat_interval_ms=1000)
@@ -147,6 +152,21 @@ def _owner(procs: list[subprocess.Popen[bytes]], port: int) -> int:
     raise AssertionError(f"no bot process has a connection from port {port}")
 
 
+def _done(inter: FakeInteraction) -> bool:
+    """A reply sent at once, or a deferred one that stopped "thinking"."""
+    if any(cb["type"] == 4 for cb in inter.callbacks):
+        return True
+    original = inter.original
+    return bool(original and original["content"] and not original["flags"] & 128)
+
+
+async def _slash(fleet: Fleet, name: str, options: dict[str, Any] | None, *, user: str,
+                 via: int) -> FakeInteraction:
+    inter = await fleet.fake.slash(name, options, user=user, via=via)
+    await fleet.fake.wait_until(lambda: _done(inter), timeout=ANSWER_TIMEOUT_S)
+    return inter
+
+
 def _buttons(inter: FakeInteraction) -> list[str]:
     final = inter.original or {}
     return [c["custom_id"] for row in final.get("components", []) for c in row["components"]]
@@ -157,7 +177,10 @@ async def _vote(fleet: Fleet, inter: FakeInteraction, *, user: str, up: bool, vi
     custom = _buttons(inter)[0 if up else 1]
     click = await fleet.fake.click(inter.original, custom, user=user, via=via)
     await fleet.fake.wait_until(lambda: click.callbacks, timeout=60)
-    assert "recorded" in click.callbacks[0]["data"]["content"], click.callbacks
+    if up:
+        assert "recorded" in click.callbacks[0]["data"]["content"], click.callbacks
+    else:  # the 👎 stands and opens "What was wrong?", here left unanswered
+        assert click.callbacks[0]["type"] == 9 and click.modal is not None, click.callbacks
 
 
 async def test_two_processes_share_limits_and_votes_and_survive_a_kill(fleet: Fleet) -> None:
@@ -181,6 +204,12 @@ async def test_two_processes_share_limits_and_votes_and_survive_a_kill(fleet: Fl
     store = FeedbackStore(fleet.database_url)
     before = await asyncio.to_thread(store.summary)
     assert (before["answers"], before["up"], before["down"]) == (2, 3, 1)
+
+    # A machine saved through the process about to be killed (the one on connection 0).
+    saved = await _slash(fleet, "myhardware set", {"hardware": "2x rtx 3090, 64 GB RAM"},
+                         user="frank", via=0)
+    assert saved.callbacks[0]["data"]["content"].startswith(
+        "Saved your machine: 2 x RTX 3090 with 64 GB of system RAM"), saved.callbacks
 
     # Kill the process answering dave while it answers (the model server is slow to stream).
     fleet.llm.mode, fleet.llm.delay_s = "slow", 4.0
@@ -208,6 +237,25 @@ async def test_two_processes_share_limits_and_votes_and_survive_a_kill(fleet: Fl
     final = await asyncio.to_thread(store.summary)
     assert (final["answers"], final["up"], final["down"]) == (3, 4, 1)
     assert await _healthy(fleet.health[1 - victim]) and not await _healthy(fleet.health[victim])
+
+    # The survivor reads the machine the killed process saved, from PostgreSQL.
+    mine = await _slash(fleet, "fit", None, user="frank", via=0)
+    assert mine.original is not None and "saved machine (2 x RTX 3090)" in mine.original[
+        "content"], mine.callbacks
+    # The 👎 form: the vote and its reason are stored, and an admin's /kb gaps lists them.
+    assert survivor.original is not None
+    click = await fake.click(survivor.original, _buttons(survivor)[1], user="grace", via=0)
+    await fake.wait_until(lambda: click.callbacks, timeout=60)
+    assert click.modal is not None, click.callbacks
+    note = "It skipped the question about pickles"
+    sent = await fake.submit_modal(click, {"modeldesk:why:reason": ["unanswered"],
+                                           "modeldesk:why:note": note}, user="grace")
+    await fake.wait_until(lambda: sent.callbacks, timeout=60)
+    gaps = await asyncio.to_thread(store.gap_candidates)
+    assert [(g["question"], g["down"], g["reasons"], g["notes"]) for g in gaps
+            if g["question"] == QUESTIONS[3]] == [(QUESTIONS[3], 1, ["unanswered"], [note])]
+    listed = await _slash(fleet, "kb gaps", {"days": 1}, user="bob", via=0)
+    assert listed.original is not None and note in listed.original["content"], listed.callbacks
     store.close()
 
     # Both processes wrote JSON log lines without the token or the questions.
