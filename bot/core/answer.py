@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.core.embeddings import Embedder
 from bot.core.errors import InvalidInput
 from bot.core.evidence import (
+    ANSWER_CHARS,
     ANSWER_SENTENCES,
     MAX_GENERATED,
     MIN_GENERATED_SHARE,
@@ -237,7 +238,8 @@ class AnswerPipeline:
             log.info("falling back to quotes (%d of %d sentences supported)", len(kept), total)
             kept = []
         kept = kept[:MAX_GENERATED]
-        quotes = self.ranker.quotes(evidence, kept, ANSWER_SENTENCES - len(kept))
+        quotes = self.ranker.within(
+            kept, self.ranker.quotes(evidence, kept, ANSWER_SENTENCES - len(kept)), ANSWER_CHARS)
         text, citations = self.ranker.render(kept, evidence.chunks, quotes)
         return Answer(question=question, text=text,
                       mode="generated" if kept else "extractive", citations=citations,
