@@ -206,8 +206,11 @@ class Desk:
             return None
         return computed_answer(understand(question, catalog, subject), question, catalog)
 
-    def ask_with_evidence(self, question: str) -> tuple[Reply, list[Chunk]]:
-        """An answer and the passages it was checked against (the eval reads both)."""
+    def ask_with_evidence(self, question: str,
+                          on_preview: Callable[[Answer], None] | None = None,
+                          ) -> tuple[Reply, list[Chunk]]:
+        """An answer and the passages it was checked against (the eval reads both); with
+        `on_preview`, the preview is made as for a person, so its time is measured."""
         text = self.clean_question(question)
         computed = self.quick(text)
         if computed is not None:
@@ -215,7 +218,7 @@ class Desk:
                 return computed, self.services.retriever.search(text, k=self.settings.top_k)
             except ModelDeskError:
                 return computed, []
-        return self.services.pipeline.answer_with_evidence(text)
+        return self.services.pipeline.answer_with_evidence(text, on_preview=on_preview)
 
     def search(self, question: str, *, k: int | None = None) -> list[Chunk]:
         """The best passages for a question, best first."""
