@@ -269,6 +269,7 @@ class AnswerPipeline:
                       mode="generated" if kept else "extractive", citations=citations,
                       model=self.model_name)
 
+
 def _line(evidence: Evidence, i: int) -> str:
     return f"[{evidence.sentences[i].number}] {evidence.sentences[i].text}"
 
