@@ -18,22 +18,25 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.core.answer import STOP
 from bot.core.desk import Desk
 from bot.core.evaluation import load_questions, percentile
 
 log = logging.getLogger(__name__)
 
-# (key, target, direction): "<=" means lower is better.
-TARGETS: dict[str, tuple[float, str]] = {
-    "retrieval_overhead_ratio": (1.25, "<="),
-    "generation_overhead_ratio": (1.10, "<="),
+# (key, floor, direction): "<=" means lower is better. The first seven are the floors of the
+# issue "Feel instant" (this machine, one bench run); the rest are earlier targets.
+FLOORS: dict[str, tuple[float, str]] = {
+    "first_visible_ms_p50": (500.0, "<="),
+    "first_token_overhead_ratio": (1.05, "<="),
+    "computed_answer_ms_p50": (100.0, "<="),
+    "answer_ms_p50": (2500.0, "<="),
+    "generation_overhead_ratio": (1.05, "<="),
+    "retrieval_overhead_ratio": (1.10, "<="),
+    "event_loop_max_lag_ms": (50.0, "<="),
     "first_token_ms_p50": (1500.0, "<="),
-    "answer_ms_p50": (6000.0, "<="),
     "reindex_noop_s": (3.0, "<="),
     "peak_rss_mb": (1500.0, "<="),
-    "event_loop_max_lag_ms": (100.0, "<="),
-    "computed_answer_ms_p50": (30.0, "<="),
-    "first_visible_ms_p50": (500.0, "<="),
 }
 
 Step = Callable[[str], None]
@@ -110,21 +113,80 @@ def bench_generation(pipeline: Any, question: str, runs: int = 3) -> dict[str, f
     return out
 
 
+def _raw_first_token_ms(raw_llama: Any, messages: list[dict[str, str]], settings: Settings
+                        ) -> float:
+    """Milliseconds from calling raw llama-cpp-python to its first streamed text, with the
+    pipeline's own sampling settings and stop strings."""
+    t0 = time.perf_counter()
+    stream = raw_llama.create_chat_completion(
+        messages=messages, stream=True, max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature, top_p=settings.llm_top_p, stop=STOP)
+    try:
+        for chunk in stream:
+            if chunk["choices"][0]["delta"].get("content"):
+                break
+        return (time.perf_counter() - t0) * 1000
+    finally:
+        stream.close()
+
+
+def _settle(raw_llama: Any, messages: list[dict[str, str]]) -> None:
+    """Leave the model's cache as the previous answer would: another question's prompt.
+
+    llama.cpp reuses the longest token prefix of the previous call, so without this the second
+    of two runs on one prompt would find all of it cached."""
+    for _ in raw_llama.create_chat_completion(messages=messages, stream=True, max_tokens=1):
+        pass
+
+
+def _raw_run(llm: Any, previous: list[dict[str, str]], messages: list[dict[str, str]],
+             settings: Settings) -> float | None:
+    """Raw llama-cpp-python's first-token time on `messages`, from the cache state our answer
+    started from; None for a backend without an in-process model."""
+    with llm.exclusive() as raw_llama:
+        if raw_llama is None:
+            return None
+        _settle(raw_llama, previous)
+        return _raw_first_token_ms(raw_llama, messages, settings)
+
+
 def bench_answers(pipeline: Any, questions: list[str], n: int, step: Step) -> dict[str, float]:
-    first, total, visible = [], [], []
+    """Whole answers, each followed by raw llama-cpp-python on the identical messages.
+
+    Both runs start from the same cache state, the previous question's prompt (the raw run
+    before ours left it there), so the system prompt is cached for both and nothing more.
+    """
+    first, total, visible, prefill, prompt, raw_first = [], [], [], [], [], []
     pipeline.answer(questions[0])  # load and warm the model once
+    previous = pipeline.prompt_for(questions[0])
     for i, q in enumerate(questions[:n], 1):
         answer = pipeline.answer(q, on_preview=lambda _: None)
         step(f"answers {i}/{n}")
         if answer.mode != "unknown":
             first.append(answer.timings.get("first_token_ms", 0.0))
+            messages = pipeline.prompt_for(q)
+            raw = _raw_run(pipeline.llm, previous, messages, pipeline.settings)
+            if raw is not None:
+                raw_first.append(raw)
+            previous = messages
+        if "prefill_tokens" in answer.timings:
+            prefill.append(answer.timings["prefill_tokens"])
+            prompt.append(answer.timings["prompt_tokens"])
         # The first readable text: the preview with sources, or the "not covered" answer.
         visible.append(answer.timings.get("preview_ms", answer.timings["total_ms"]))
         total.append(answer.timings["total_ms"])
-    return {"first_visible_ms_p50": round(percentile(visible, 0.5), 1),
-            "first_token_ms_p50": round(percentile(first, 0.5), 1),
-            "answer_ms_p50": round(percentile(total, 0.5), 1),
-            "answer_ms_p95": round(percentile(total, 0.95), 1), "answers_timed": len(total)}
+    out = {"first_visible_ms_p50": round(percentile(visible, 0.5), 1),
+           "first_token_ms_p50": round(percentile(first, 0.5), 1),
+           "answer_ms_p50": round(percentile(total, 0.5), 1),
+           "answer_ms_p95": round(percentile(total, 0.95), 1), "answers_timed": len(total)}
+    if prefill:
+        out["prefill_tokens_p50"] = percentile(prefill, 0.5)
+        out["prompt_tokens_p50"] = percentile(prompt, 0.5)
+    if raw_first:
+        out["raw_first_token_ms_p50"] = round(percentile(raw_first, 0.5), 1)
+        out["first_token_overhead_ratio"] = round(
+            percentile(first, 0.5) / percentile(raw_first, 0.5), 3)
+    return out
 
 
 # Fit, speed and cost questions as people write them (the calculator answers these).
@@ -226,11 +288,14 @@ def run_bench(settings: Settings, *, questions_file: Path | None = None, answers
     out.update(bench_reindex(settings, services.embedder))
     if services.index.read_manifest() is None:
         services.index.reindex()
+    step("loading the model and the evidence vectors")
+    t0 = time.perf_counter()
+    desk.warm()  # as `modeldesk run` does at start
+    out["warm_s"] = round(time.perf_counter() - t0, 1)
     step("retrieval")
     out.update(bench_retrieval(services, qs, settings.top_k))
     step("computed answers")
     out.update(bench_computed(desk))
-    step("loading the model")
     pipeline = services.pipeline
     out["backend"] = pipeline.backend_name
     out["model"] = pipeline.model_name
@@ -251,17 +316,18 @@ def format_table(figures: dict[str, Any]) -> str:
              "retrieval_ms_p50", "raw_retrieval_ms_p50", "retrieval_overhead_ratio",
              "first_visible_ms_p50",
              "tokens_per_second", "raw_tokens_per_second", "generation_overhead_ratio",
-             "first_token_ms_p50", "answer_ms_p50", "answer_ms_p95", "reindex_full_s",
-             "reindex_noop_s", "reindex_chunks", "peak_rss_mb", "event_loop_max_lag_ms",
-             "answers_per_minute", "backend", "model"]
-    lines = [f"{'figure':<28}{'measured':>14}  {'target':<12}{'ok'}"]
+             "first_token_ms_p50", "raw_first_token_ms_p50", "first_token_overhead_ratio",
+             "prefill_tokens_p50", "prompt_tokens_p50", "answer_ms_p50", "answer_ms_p95",
+             "reindex_full_s", "reindex_noop_s", "reindex_chunks", "peak_rss_mb",
+             "event_loop_max_lag_ms", "answers_per_minute", "warm_s", "backend", "model"]
+    lines = [f"{'figure':<28}{'measured':>14}  {'floor':<12}{'ok'}"]
     for key in order:
         if key not in figures:
             continue
         value = figures[key]
         target, ok = "", ""
-        if key in TARGETS:
-            limit, op = TARGETS[key]
+        if key in FLOORS:
+            limit, op = FLOORS[key]
             target = f"{op} {limit:g}"
             ok = "yes" if isinstance(value, int | float) and value <= limit else "MISSED"
         lines.append(f"{key:<28}{value!s:>14}  {target:<12}{ok}")

@@ -156,4 +156,6 @@ def _int(text: str) -> int:
 
 
 def run_console(settings: Settings) -> int:
-    return Console(settings).run()
+    console = Console(settings)
+    console.desk.warm_in_background()  # the model loads while the person types
+    return console.run()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.core.errors import InvalidInput
+from bot.core.types import Answer
 
 if TYPE_CHECKING:
     from bot.core.desk import Desk
@@ -68,7 +70,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     questions = load_questions(Path(args.file))
     show = sys.stderr.isatty() and not args.json
     with _desk(settings) as desk, _progress_bar(show) as bar:
-        answer = None if args.retrieval_only else desk.ask_with_evidence
+        answer = None if args.retrieval_only else partial(desk.ask_with_evidence,
+                                                          on_preview=_no_preview)
         task = bar.add_task("eval", total=len(questions))
         out = run_eval(questions, lambda q, k: desk.services.retriever.search(q, k=k), k=args.k,
                        answer=answer, progress=lambda d, t: bar.update(task, completed=d))
@@ -84,6 +87,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(f"  miss {r['id']}: {r['question']!r} -> {top.get('file')} "
                          f"/ {top.get('heading')}\n")
     return 0
+
+
+def _no_preview(_: Answer) -> None:
+    """The eval makes the preview a person would see (so it is timed) but shows nothing."""
 
 
 def _is_fit_file(path: Path) -> bool:

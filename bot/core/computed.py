@@ -318,12 +318,22 @@ def _cheapest_cloud(est: CostEstimate, u: Understanding, catalog: Catalog) -> st
             + (f" as of {best.price_as_of}" if best.price_as_of else "") + ".")
 
 
+def _speed_first(lines: list[str], subject: str) -> list[str]:
+    """A "how fast" question reads its answer first: the decode speed, then the memory."""
+    speed = next((i for i, line in enumerate(lines) if line.startswith("Decode speed: ")), None)
+    if speed is None or speed == 0:
+        return lines
+    first = lines[speed].replace("Decode speed:", f"{subject} decodes", 1)
+    verdict = re.sub(r"^Yes\. ", "It fits: ", lines[0])
+    return [first, verdict, *lines[1:speed], *lines[speed + 1:]]
+
+
 def computed_answer(u: Understanding, question: str, catalog: Catalog) -> Answer | None:
     """The calculator's answer to a question, or None when the question is not for it."""
     if u.problems:
         return Answer(question=question, text=u.problems[0], mode="clarify")
     if u.ambiguous:
-        names = [catalog.model(i).name for i in u.ambiguous[0]]
+        names = [catalog.model(i).name.split(" (")[0] for i in u.ambiguous[0]]
         options = ", ".join(names[:-1]) + " or " + names[-1]
         return Answer(question=question, text=f"Which model do you mean: {options}?",
                       mode="clarify")
@@ -379,6 +389,8 @@ def _compute(u: Understanding, question: str, catalog: Catalog) -> Answer | None
             lines.append(layout)
         lines.extend(_speed_money(est, machine, u))
         lines.append(_assumptions(est, u) + " " + CHECK.format(ctx=est.context))
+    if u.intent == "speed" and est is not None and machine is not None:
+        lines = _speed_first(lines, f"{est.model.name.split(' (')[0]} on {machine.label}")
     if machine is not None:
         entries.append(machine.cloud or machine.hardware)
     citations = _cite(entries)

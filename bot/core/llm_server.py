@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bot.core.errors import ModelUnavailable
-from bot.core.llm import UNAVAILABLE, _CompletesFromStream
+from bot.core.llm import UNAVAILABLE, PromptStats, _CompletesFromStream
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class OpenAICompatibleBackend(_CompletesFromStream):
         temperature: float,
         top_p: float = 0.9,
         stop: list[str] | None = None,
+        stats: PromptStats | None = None,
     ) -> Iterator[str]:
         """Yield the reply piece by piece from the server's event stream.
 
@@ -56,6 +57,7 @@ class OpenAICompatibleBackend(_CompletesFromStream):
             temperature: sampling temperature; 0 is greedy.
             top_p: nucleus sampling threshold.
             stop: strings that end the reply.
+            stats: left empty: a server does not say how much of the prompt it had cached.
 
         Raises:
             BackendUnavailable: the server cannot be reached, times out, answers with an

@@ -283,6 +283,16 @@ class Retriever:
                 got += 0.5
         return got / len(named)
 
+    def passages(self) -> list[Chunk]:
+        """Every passage of the live collection (score 0), to prepare evidence ahead of time.
+
+        Raises:
+            IndexNotReady: nothing indexed yet.
+        """
+        self._refresh()
+        return [_to_chunk(cid, text, meta, 0.0)
+                for cid, text, meta in zip(self._ids, self._texts, self._metas, strict=True)]
+
     def _rank(self, query: str, vector: list[float], k: int) -> list[Chunk]:
         # The live collection was resolved by _refresh (at most every TTL): no manifest read here.
         n = min(self.candidates, max(1, len(self._ids)))

@@ -226,8 +226,48 @@ def _find_models(text: str, catalog: Catalog, u: Understanding) -> list[tuple[in
             taken.append((start, end))
             if model not in found:
                 found.append(model)
+    if not found and not u.ambiguous:
+        _find_family(tokens, catalog, u, taken, found)
     u.models = found
     return [(tokens[s].start(), tokens[e - 1].end()) for s, e in taken]
+
+
+_SIZE_PART = re.compile(r"^(?:a|e)?\d+(?:\.\d+)?[bm]$")
+_FAMILIES: dict[int, dict[str, list[Model]]] = {}
+
+
+def _families(catalog: Catalog) -> dict[str, list[Model]]:
+    """Models by family and version without the size: "gemma4" -> Gemma 4 31B, 26B A4B, ..."""
+    key = id(catalog)
+    if key not in _FAMILIES:
+        _FAMILIES.clear()
+        out: dict[str, list[Model]] = {}
+        for model in catalog.models:
+            parts = model.id.lower().split("-")
+            sized = [i for i, p in enumerate(parts) if _SIZE_PART.match(p)]
+            if sized and sized[0] > 0 and re.search(r"\d", "".join(parts[:sized[0]])):
+                out.setdefault(normalize("".join(parts[:sized[0]])), []).append(model)
+        _FAMILIES[key] = out
+    return _FAMILIES[key]
+
+
+def _find_family(tokens: list[re.Match[str]], catalog: Catalog, u: Understanding,
+                 taken: list[tuple[int, int]], found: list[Model]) -> None:
+    """A family and version without a size ("gemma 4", "qwen3.5"): one model, or a question
+    back with the newest three."""
+    families = _families(catalog)
+    for start, end, key in _spans(tokens, longest=2):
+        members = families.get(key)
+        if not members:
+            continue
+        taken.append((start, end))
+        if len(members) == 1:
+            found.append(members[0])
+            return
+        newest = sorted(members, key=lambda m: (str(m.released or ""), m.params_b),
+                        reverse=True)
+        u.ambiguous.append([m.id for m in newest[:3]])
+        return
 
 
 def _unique_part(key: str, names: dict[str, Hardware]) -> Hardware | None:

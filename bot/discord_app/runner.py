@@ -51,6 +51,7 @@ def run_bot(settings: Settings) -> None:
     token = _token(settings)
     point_discord(settings)
     desk = Desk.build(settings)
+    desk.warm_in_background()  # the model and the evidence vectors load while it connects
     bot = create_bot(settings, desk)
     try:
         # log_handler=None: logging is configured by the CLI; discord.py never logs the token.

@@ -60,6 +60,28 @@ def test_eval_retrieval_only_json_shape(cli_env, capsys, tmp_path: Path) -> None
     assert set(r["retrieved"][0]) >= {"text", "source", "title", "heading", "score"}
 
 
+@pytest.mark.slow  # answers load the real GGUF
+def test_eval_records_each_answers_timings(cli_env, capsys, tmp_path: Path) -> None:
+    qs = tmp_path / "q.jsonl"
+    qs.write_text(
+        json.dumps({"id": "a", "question": "is loading a .pt file dangerous",
+                    "evidence": [["pickle"]], "answer": [["pickle"]], "answerable": True})
+        + "\n" + json.dumps({"id": "b", "question": "who won the football", "evidence": [],
+                             "answer": [], "answerable": False}) + "\n")
+    assert main(["reindex"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(qs), "--json"]) == 0
+    out = _json(capsys)
+    known, unknown = out["results"]
+    t = known["timings"]
+    # The preview with sources came first, then the model's first token, then the answer.
+    assert 0 < t["first_visible_ms"] == t["preview_ms"] <= t["first_token_ms"] <= t["total_ms"]
+    assert 0 < t["prefill_tokens"] <= t["prompt_tokens"]
+    assert unknown["mode"] == "unknown"
+    assert unknown["timings"]["first_visible_ms"] == unknown["timings"]["total_ms"]
+    assert out["metrics"]["first_visible_ms_p50"] > 0
+
+
 def test_bad_usage_exits_2_with_one_line(cli_env, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["search"])

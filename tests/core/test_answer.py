@@ -210,3 +210,33 @@ def test_a_technical_question_that_mentions_cost_is_still_answered(make_pipeline
     answer = make_pipeline(ScriptedLLM("unused")).answer(
         "can a .pt checkpoint run code? I cancelled my plan and run weights locally now")
     assert answer.mode != "unknown"
+
+
+def test_the_second_answer_pays_only_for_its_evidence_and_question(real_pipeline) -> None:
+    first = real_pipeline.answer("Can loading a .pt checkpoint from a stranger run code?")
+    second = real_pipeline.answer("How much GPU memory does a model need?")
+    for answer in (first, second):
+        assert answer.mode != "unknown"
+        assert 0 < answer.timings["prefill_tokens"] <= answer.timings["prompt_tokens"]
+    # llama.cpp kept the fixed system prompt from the first answer: it is not evaluated again.
+    cached = second.timings["prompt_tokens"] - second.timings["prefill_tokens"]
+    assert cached >= real_pipeline.count_tokens(SYSTEM_PROMPT)
+
+
+def test_evidence_is_budgeted_in_model_tokens(make_pipeline, local_llm, monkeypatch) -> None:
+    import bot.core.answer as answer_module
+
+    question = "Can loading a .pt checkpoint from a stranger run code?"
+    sizes = {}
+    for budget in (60, 400):
+        monkeypatch.setattr(answer_module, "EVIDENCE_TOKENS", budget)
+        llm = ScriptedLLM("A .pt checkpoint is a pickle.")
+        pipeline = make_pipeline(llm)
+        pipeline.count_tokens = local_llm.count_tokens  # the real tokenizer, a scripted reply
+        pipeline.answer(question)
+        user = llm.prompts[0][1]["content"]
+        lines = [line for line in user.splitlines() if line.startswith("[")]
+        tokens = sum(local_llm.count_tokens(line + "\n") for line in lines)
+        assert lines and (tokens <= budget or len(lines) == 1)
+        sizes[budget] = len(lines)
+    assert sizes[400] > sizes[60]  # a bigger budget sends more of the evidence

@@ -143,3 +143,20 @@ def test_votes_go_through_the_desk(tmp_path: Path) -> None:
     assert desk.feedback.summary()["down"] == 1
     with pytest.raises(InvalidInput):
         desk.record_vote(answer_id, 42, 5)
+
+
+def test_warm_prepares_every_passages_evidence_before_the_first_question(
+        indexed_settings, embedder, monkeypatch) -> None:  # noqa: ANN001
+    services = build_services(indexed_settings, embedder=embedder, llm=RecordingLLM())
+    desk = Desk(services)
+    desk.warm()
+    passages = services.retriever.passages()
+    assert passages and services.pipeline_loaded
+    calls: list[list[str]] = []
+    real_embed = embedder.embed
+    monkeypatch.setattr(embedder, "embed", lambda texts: calls.append(list(texts))
+                        or real_embed(texts))
+    for chunk in passages:  # every passage's sentences come from memory, not the model
+        sentences, vectors = services.ranker.sentences(chunk)
+        assert sentences and len(sentences) == len(vectors)
+    assert calls == []

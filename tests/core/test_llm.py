@@ -14,8 +14,11 @@ from bot.config import load_settings
 from bot.core.errors import BackendUnavailable, ModelDeskError
 from bot.core.llm import (
     LlamaCppBackend,
+    PromptStats,
     build_backend,
     bundled_model_path,
+    estimate_tokens,
+    token_counter,
 )
 from bot.core.llm_server import OpenAICompatibleBackend
 from bot.devtools.fake_openai import DEFAULT_PIECES, FakeOpenAIServer
@@ -284,3 +287,29 @@ def test_default_settings_use_llama_cpp_with_model_path(tmp_path: Path) -> None:
     settings = load_settings(env_file=None, model_path=str(missing))
     with pytest.raises(ModelDeskError, match="custom.gguf"):
         build_backend(settings)
+
+
+@pytest.mark.slow
+def test_a_shared_system_prompt_is_evaluated_once(llama: LlamaCppBackend) -> None:
+    system = QUESTION[0]
+    follow = [system, {"role": "user", "content": "What does a GPU's memory hold?"}]
+    pirate = [{"role": "system", "content": "Talk like a pirate in every reply you write."},
+              follow[1]]
+    first, second, other = PromptStats(), PromptStats(), PromptStats()
+    list(llama.stream_chat(QUESTION, max_tokens=4, temperature=0.0, stats=first))
+    list(llama.stream_chat(follow, max_tokens=4, temperature=0.0, stats=second))
+    list(llama.stream_chat(pirate, max_tokens=4, temperature=0.0, stats=other))
+    for stats in (first, second, other):
+        assert stats.prompt_tokens and 0 < (stats.prefill_tokens or 0) <= stats.prompt_tokens
+    assert second.prompt_tokens - second.prefill_tokens >= llama.count_tokens(system["content"])
+    # A different system prompt shares only the template's first tokens: nearly all is paid.
+    assert other.prompt_tokens - other.prefill_tokens < llama.count_tokens(system["content"])
+
+
+def test_a_server_backend_budgets_with_an_estimate() -> None:
+    backend = OpenAICompatibleBackend("http://127.0.0.1:9", model="m", api_key=None,
+                                      timeout_s=1)
+    count = token_counter(backend)
+    text = "GGUF weights are plain numbers, so a .gguf file cannot hide a pickle payload."
+    assert count is estimate_tokens
+    assert count("") == 0 and 15 <= count(text) <= 30

@@ -188,3 +188,11 @@ def test_a_card_the_catalog_does_not_list_keeps_its_memory() -> None:
 def test_why_and_how_to_questions_are_for_the_knowledge_base(question: str,
                                                              explains: bool) -> None:
     assert understand(question, CATALOG).explains is explains
+
+
+def test_a_family_without_a_size_gets_a_question_back() -> None:
+    u = understand("can I run gemma 4 on my 4070", CATALOG)
+    assert not u.models and len(u.ambiguous[0]) == 3
+    assert all(i.startswith("gemma-4-") for i in u.ambiguous[0])
+    only = understand("llama 3.3 on 2x h100", CATALOG)  # one model in that family
+    assert [m.id for m in only.models] == ["llama-3.3-70b"]
