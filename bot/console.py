@@ -157,5 +157,8 @@ def _int(text: str) -> int:
 
 def run_console(settings: Settings) -> int:
     console = Console(settings)
-    console.desk.warm_in_background()  # the model loads while the person types
-    return console.run()
+    warming = console.desk.warm_in_background()  # the model loads while the person types
+    try:
+        return console.run()
+    finally:
+        warming.join()  # llama.cpp aborts the process if it exits while a model is loading

@@ -267,7 +267,8 @@ class AnswerPipeline:
             kept = []
         kept = kept[:MAX_GENERATED]
         quotes = self.ranker.within(
-            kept, self.ranker.quotes(evidence, kept, ANSWER_SENTENCES - len(kept)), ANSWER_CHARS)
+            kept, self.ranker.quotes(evidence, kept, ANSWER_SENTENCES - len(kept)), ANSWER_CHARS,
+            evidence.chunks)
         text, citations = self.ranker.render(kept, evidence.chunks, quotes)
         return Answer(question=question, text=text,
                       mode="generated" if kept else "extractive", citations=citations,

@@ -22,12 +22,14 @@ from bot.core.grounding import (
 from bot.core.retrieval import tokenize
 from bot.core.types import Chunk, Citation
 
-# An answer holds generated sentences first, then quotes: up to ANSWER_SENTENCES sentences and
-# ANSWER_CHARS characters (about a Discord screen). On both eval sets, quoting only (no model),
-# answer keyword recall by sentences: 4 -> 0.766 / 0.669 (public / real-style), 5 -> 0.812 /
-# 0.706, 6 -> 0.841 / 0.748, with median answers of 605, 739 and 892 characters.
+# An answer holds generated sentences first, then quotes: up to ANSWER_SENTENCES sentences, and
+# up to ANSWER_CHARS characters for the sentences and the source list they cite together, so that
+# an answer with its sources fits one chat message (Discord: 2,000 characters with the mode line).
+# On both eval sets, quoting only (no model), answer keyword recall by sentences: 4 -> 0.766 /
+# 0.669 (public / real-style), 5 -> 0.812 / 0.706, 6 -> 0.841 / 0.748.
 ANSWER_SENTENCES = 6
-ANSWER_CHARS = 1100
+ANSWER_CHARS = 1800
+SOURCE_LINE_EXTRA = 12  # a source line beyond its title, heading and address ("1. [ — ](<>)")
 MAX_GENERATED = 2
 # Evidence ranking: score = cosine(sentence, question) + OVERLAP_WEIGHT x share of the
 # question's words in the sentence + CHUNK_WEIGHT x the chunk's retrieval score
@@ -158,16 +160,31 @@ class EvidenceRanker:
 
     @staticmethod
     def within(kept: Sequence[tuple[str, int]], quotes: Sequence[tuple[str, int]],
-               budget: int) -> list[tuple[str, int]]:
-        """The quotes that fit the answer's character budget after the kept sentences (the
-        first quote always, so an answer never lacks its evidence)."""
-        used = sum(len(s) + 1 for s, _ in kept)
+               budget: int, chunks: Sequence[Chunk] = ()) -> list[tuple[str, int]]:
+        """The quotes that fit the answer's character budget after the kept sentences, counting
+        each newly cited passage's source line (the first quote always, so an answer never
+        lacks its evidence)."""
+        cited: set[int] = set()
+
+        def cost(sentence: str, number: int) -> int:
+            extra = 0
+            if number not in cited and 0 < number <= len(chunks):
+                c = chunks[number - 1]
+                extra = len(c.title) + len(c.heading) + len(c.source) + SOURCE_LINE_EXTRA
+            cited.add(number)
+            return len(sentence) + 1 + extra
+
+        used = sum(cost(s, n) for s, n in kept)
         out: list[tuple[str, int]] = []
         for sentence, number in quotes:
-            if out and used + len(sentence) + 1 > budget:
+            before = set(cited)
+            need = cost(sentence, number)
+            if out and used + need > budget:
+                cited.clear()
+                cited.update(before)
                 break
             out.append((sentence, number))
-            used += len(sentence) + 1
+            used += need
         return out
 
     def render(self, sentences: Sequence[tuple[str, int]], chunks: Sequence[Chunk] = (),

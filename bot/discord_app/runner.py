@@ -51,12 +51,13 @@ def run_bot(settings: Settings) -> None:
     token = _token(settings)
     point_discord(settings)
     desk = Desk.build(settings)
-    desk.warm_in_background()  # the model and the evidence vectors load while it connects
+    warming = desk.warm_in_background()  # the model and evidence vectors load while it connects
     bot = create_bot(settings, desk)
     try:
         # log_handler=None: logging is configured by the CLI; discord.py never logs the token.
         bot.run(token, log_handler=None)
     finally:
+        warming.join()  # llama.cpp aborts the process if it exits while a model is loading
         desk.close()
 
 

@@ -240,3 +240,27 @@ def test_evidence_is_budgeted_in_model_tokens(make_pipeline, local_llm, monkeypa
         assert lines and (tokens <= budget or len(lines) == 1)
         sizes[budget] = len(lines)
     assert sizes[400] > sizes[60]  # a bigger budget sends more of the evidence
+
+
+def test_an_answer_and_the_sources_it_cites_fit_one_discord_message() -> None:
+    """Six quotes from six long-titled passages: the quotes stop where the sentences plus their
+    source list would overflow one message, and the first quote always stays."""
+    from bot.core.evidence import ANSWER_CHARS, EvidenceRanker
+    from bot.core.types import Answer, Chunk, Citation
+    from bot.discord_app.formatting import DISCORD_LIMIT, answer_messages
+
+    chunks = [Chunk(id=str(i), text="x", score=0.5, title=f"A long page title number {i} " * 3,
+                    heading=f"A long section heading {i} " * 3, file=f"p{i}.md", area="models",
+                    sources=(f"https://example.org/{'very-long-path/' * 8}{i}",))
+              for i in range(1, 7)]
+    quotes = [(f"Sentence {i} says something useful about running models at home " * 3, i)
+              for i in range(1, 7)]
+    kept = EvidenceRanker.within([], quotes, ANSWER_CHARS, chunks)
+    assert 1 <= len(kept) < len(quotes)
+    assert EvidenceRanker.within([], quotes[:1], 10, chunks) == quotes[:1]
+    answer = Answer(question="q", mode="extractive", model="m",
+                    text=" ".join(f"{s} [{n}]." for s, n in kept),
+                    citations=[Citation(number=n, title=chunks[n - 1].title,
+                                        heading=chunks[n - 1].heading, file=chunks[n - 1].file,
+                                        url=chunks[n - 1].source) for _, n in kept])
+    assert len(answer_messages(answer, DISCORD_LIMIT)) == 1
