@@ -181,7 +181,7 @@ class Desk:
                 retrieval is done and before the language model runs.
             machine: the asker's saved machine, used by fit questions that name none.
         """
-        computed = self.quick(question, history=history, subject=subject, machine=machine)
+        verdict, computed = self._quick(question, history, subject, machine)
         if computed is not None:
             return computed
         text = self.clean_question(question)
@@ -192,22 +192,29 @@ class Desk:
                 turns = [("user", about)]
         answer = self.services.pipeline.answer(text, history=turns, on_partial=on_partial,
                                                on_preview=on_preview)
-        return self._with_calculator(answer, text, subject or _last_user_turn(turns), machine)
+        return self._with_verdict(answer, verdict)
 
     def quick(self, question: str, *, history: History | None = (),
               subject: str | None = None, machine: str | None = None) -> Reply | None:
         """The calculator's reply when the question names a model or a machine (milliseconds,
         no language model, no queue); None when the question is for the knowledge base.
         `machine` is the asker's saved machine, for fit questions that name none."""
+        return self._quick(question, history, subject, machine)[1]
+
+    def _quick(self, question: str, history: History | None, subject: str | None,
+               machine: str | None) -> tuple[Reply | None, Reply | None]:
+        """(the calculator's verdict to follow a knowledge answer, the calculator's reply): a
+        why / how-to question that names a model and a machine gets the first, a question for
+        the calculator the second, any other question neither."""
         started = time.perf_counter()
         text = self.clean_question(question)
         turns = self.trim_history(history)
         u, computed = self._understand(text, subject or _last_user_turn(turns), machine)
         if u is not None and u.explains and computed is not None and computed.mode == "computed":
-            return None  # a why / how-to question: the knowledge base answers, figures follow
+            return computed, None  # the knowledge base answers, the figures follow
         if computed is not None:
             self._finish_computed(computed, text, started)
-        return computed
+        return None, computed
 
     def _finish_computed(self, computed: Reply, text: str, started: float) -> None:
         elapsed = round((time.perf_counter() - started) * 1000, 1)
@@ -258,6 +265,13 @@ class Desk:
             log.warning("no catalog: questions go to the knowledge base only", exc_info=True)
             return None, None
         u = understand(question, catalog, subject)
+        return self._calculate(u, question, catalog, machine)
+
+    @staticmethod
+    def _calculate(u: Understanding, question: str, catalog: Catalog, machine: str | None
+                   ) -> tuple[Understanding, Reply | None]:
+        """The calculator's reply, on the asker's saved machine when the question names none
+        and needs one (the reply then says so)."""
         lent = lend_machine(u, machine, catalog) if machine else None
         if lent is None:
             return u, computed_answer(u, question, catalog)
@@ -266,12 +280,10 @@ class Desk:
             answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=lent[1].label)
         return lent[0], answer
 
-    def _with_calculator(self, answer: Reply, question: str, subject: str | None,
-                         machine: str | None = None) -> Reply:
-        """A knowledge answer to a why / how-to question that names a model and a machine,
-        followed by the calculator's verdict for them (its first line, cited)."""
-        u, computed = self._understand(question, subject, machine)
-        if u is None or not u.explains or computed is None or computed.mode != "computed":
+    @staticmethod
+    def _with_verdict(answer: Reply, computed: Reply | None) -> Reply:
+        """A knowledge answer followed by the calculator's verdict (its first line, cited)."""
+        if computed is None:
             return answer
         verdict = computed.text.split("\n", 1)[0]
         offset = len(answer.citations)
@@ -293,11 +305,8 @@ class Desk:
             return Answer(question=cleaned, text=NO_MODEL_IN_TEXT, mode="clarify")
         if u.intent not in ("fit", "speed", "money", "memory", "cloud", "compare", "needs"):
             u.intent = "fit" if (u.names_machine or machine) else "memory"
-        lent = lend_machine(u, machine, self.catalog) if machine else None
-        answer = computed_answer(lent[0] if lent else u, cleaned, self.catalog) or Answer(
+        answer = self._calculate(u, cleaned, self.catalog, machine)[1] or Answer(
             question=cleaned, text=NO_MODEL_IN_TEXT, mode="clarify")
-        if lent is not None and answer.mode == "computed":
-            answer.text += "\n" + SAVED_MACHINE_NOTE.format(label=lent[1].label)
         self._finish_computed(answer, cleaned, started)
         return answer
 
@@ -307,14 +316,14 @@ class Desk:
         """An answer and the passages it was checked against (the eval reads both); with
         `on_preview`, the preview is made as for a person, so its time is measured."""
         text = self.clean_question(question)
-        computed = self.quick(text)
+        verdict, computed = self._quick(text, (), None, None)
         if computed is not None:
             try:
                 return computed, self.services.retriever.search(text, k=self.settings.top_k)
             except ModelDeskError:
                 return computed, []
         answer, chunks = self.services.pipeline.answer_with_evidence(text, on_preview=on_preview)
-        return self._with_calculator(answer, text, None), chunks
+        return self._with_verdict(answer, verdict), chunks
 
     def search(self, question: str, *, k: int | None = None) -> list[Chunk]:
         """The best passages for a question, best first."""

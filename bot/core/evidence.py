@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,11 +46,6 @@ USABLE_MARGIN = 0.2
 # below it the model mostly wandered and quotes serve better (same eval run).
 MIN_GENERATED_SHARE = 0.34
 SIMILAR_QUOTE = 0.85  # a quote this close to a kept generated sentence would repeat it
-# Quotes are picked greedily from the best QUOTE_POOL sentences: each pick's score drops by
-# REDUNDANCY_WEIGHT x its highest cosine to a sentence already in the answer, so an answer
-# covers several facts of the question rather than restating one (maximal marginal relevance).
-QUOTE_POOL = 12
-REDUNDANCY_WEIGHT = 0.0
 
 
 
@@ -62,7 +57,6 @@ class Evidence:
     sentences: list[EvidenceSentence]
     vectors: np.ndarray
     ranked: list[int]
-    scores: list[float] = field(default_factory=list)
 
 
 def _body(chunk: Chunk) -> str:
@@ -121,42 +115,23 @@ class EvidenceRanker:
                               - POSITION_PENALTY * position)
         vectors = np.vstack(rows) if rows else np.zeros((0, len(qvec)))
         ranked = sorted(range(len(sentences)), key=scores.__getitem__, reverse=True)
-        return Evidence(list(chunks), sentences, vectors, ranked, scores)
+        return Evidence(list(chunks), sentences, vectors, ranked)
 
     def quotes(self, evidence: Evidence, kept: Sequence[tuple[str, int]], n: int
                 ) -> list[tuple[str, int]]:
-        """The best evidence sentences that do not repeat what the answer already says."""
+        """The best evidence sentences that do not repeat what the generated text says."""
         said = np.asarray(self.embedder.embed([s for s, _ in kept])) if kept else None
-        pool: list[int] = []
+        out: list[tuple[str, int]] = []
         for i in evidence.ranked:
-            if len(pool) >= max(n, QUOTE_POOL):
+            if len(out) >= n:
                 break
             sentence = evidence.sentences[i].text
-            if any(sentence == evidence.sentences[j].text for j in pool):
+            if any(sentence == s for s, _ in out):
                 continue
             if said is not None and float(np.max(said @ evidence.vectors[i])) > SIMILAR_QUOTE:
                 continue
-            pool.append(i)
-        chosen: list[int] = []
-        while pool and len(chosen) < n:
-            best = max(pool, key=lambda i: self._marginal(evidence, i, chosen, said))
-            chosen.append(best)
-            pool.remove(best)
-        return [(evidence.sentences[i].text, evidence.sentences[i].number) for i in chosen]
-
-    @staticmethod
-    def _marginal(evidence: Evidence, i: int, chosen: Sequence[int],
-                  said: np.ndarray | None) -> float:
-        """A sentence's ranking score less its redundancy with what the answer holds."""
-        score = evidence.scores[i] if evidence.scores else -float(evidence.ranked.index(i))
-        if REDUNDANCY_WEIGHT <= 0:
-            return score
-        others = [evidence.vectors[j] for j in chosen]
-        if said is not None:
-            others.extend(said)
-        if not others:
-            return score
-        return score - REDUNDANCY_WEIGHT * float(np.max(np.asarray(others) @ evidence.vectors[i]))
+            out.append((sentence, evidence.sentences[i].number))
+        return out
 
     @staticmethod
     def within(kept: Sequence[tuple[str, int]], quotes: Sequence[tuple[str, int]],

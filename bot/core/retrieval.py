@@ -205,9 +205,7 @@ class Retriever:
                 self._metas = [r[2] for r in rows]
                 self._vecs = np.asarray([r[3] for r in rows], dtype=np.float32)
                 self._pos = {cid: i for i, cid in enumerate(self._ids)}
-                self._heads = [squash(f"{m.get('title', '')} {m.get('heading', '')}")
-                               for m in self._metas]
-                self._bodies = [squash(t) for t in self._texts]
+                self._heads, self._bodies = [], []  # squashed on first use (entity weight)
                 self._bm25 = _BM25(self._texts)
                 self._stamp = stamp
             self._checked_at = now
@@ -260,6 +258,10 @@ class Retriever:
         """The question's entities: (squashed names, is a setting), models and machines first."""
         if self.entity_weight <= 0:
             return []
+        if len(self._heads) != len(self._ids):
+            self._heads = [squash(f"{m.get('title', '')} {m.get('heading', '')}")
+                           for m in self._metas]
+            self._bodies = [squash(t) for t in self._texts]
         out: list[tuple[list[str], bool]] = []
         if self.entities is not None:
             for names in self.entities(query):

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from test_feedback import _answer  # the same sample answer as the SQLite tests
 
 from bot.core.errors import NotFound, StoreUnavailable
 from bot.core.feedback import FeedbackStore
-from bot.core.types import Answer, Citation
 
 # The schema bot/core/feedback.py created before migrations, verbatim.
 OLD_SCHEMA = """
@@ -82,14 +82,6 @@ def _uses_every_part(store: FeedbackStore) -> None:
     store.set_answer_channel(1, 10, True)
     store.set_answer_channel(1, 10, False)
     assert store.answer_channels()[10] is False
-
-
-def _answer(question: str = "Which model fits 8 GB?", mode: str = "generated") -> Answer:
-    return Answer(
-        question=question, text="Llama 3.1 8B at Q4_K_M [1].", mode=mode,  # type: ignore[arg-type]
-        citations=[Citation(1, "Llama 3", "Sizes", "models/llama.md", "https://x.org/l")],
-        timings={"retrieve_ms": 12.0, "total_ms": 2100.0}, model="SmolLM2",
-    )
 
 
 def _revision(url: str) -> str:

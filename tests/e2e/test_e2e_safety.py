@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_support import ANSWER_TIMEOUT, MEASURED, TOKEN, Desk, LagTicker
+from e2e_support import ANSWER_TIMEOUT, MEASURED, PING, TOKEN, Desk, LagTicker, strings
 
 from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
-
-PING = re.compile(r"@everyone|@here|<@!?\d+>|<@&\d+>", re.IGNORECASE)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 async def test_mentions_in_a_question_never_ping_anyone(desk: Desk) -> None:
@@ -55,7 +41,7 @@ async def test_mentions_in_a_question_never_ping_anyone(desk: Desk) -> None:
             assert not mentions.get("users") and not mentions.get("roles")
             assert mentions.get("replied_user") in (None, False)
             checked += 1
-        for text in _strings(body):
+        for text in strings(body):
             assert not PING.search(text), f"{request.method} {request.path}: {text[:120]}"
     assert checked >= 4
 
@@ -124,4 +110,4 @@ async def test_heartbeats_flow_and_the_loop_stays_responsive_while_answering(des
 async def test_the_token_never_appears_in_logs_or_messages(desk: Desk) -> None:
     assert desk.logs.lines, "nothing was logged, so this test would prove nothing"
     assert not any(TOKEN in line for line in desk.logs.lines)
-    assert not any(TOKEN in text for r in desk.fake.requests for text in _strings(r.json))
+    assert not any(TOKEN in text for r in desk.fake.requests for text in strings(r.json))

@@ -61,16 +61,23 @@ class ContextMenuCog(commands.Cog):
         for menu in self.menus:
             self.bot.tree.remove_command(menu.name, type=menu.type)
 
+    @staticmethod
+    async def _text_of(interaction: discord.Interaction, message: discord.Message) -> str:
+        """The message's text, or "" after telling the person it has none to work on."""
+        text = message_text(message)
+        if not text:
+            await interaction.response.send_message(NO_TEXT, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+        return text
+
     async def _start(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
         interaction.extras[PUBLIC_PENDING] = True
 
     async def ask_about(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Answer the message's text as a question, with the text as the subject ("it")."""
-        text = message_text(message)
+        text = await self._text_of(interaction, message)
         if not text:
-            await interaction.response.send_message(NO_TEXT, ephemeral=True,
-                                                    allowed_mentions=NO_MENTIONS)
             return
         user_id = interaction.user.id
         wait = self.bot.cooldowns.hit(user_id)
@@ -96,10 +103,8 @@ class ContextMenuCog(commands.Cog):
 
     async def estimate(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The calculator on the model (and machine) the message names; no language model."""
-        text = message_text(message)
+        text = await self._text_of(interaction, message)
         if not text:
-            await interaction.response.send_message(NO_TEXT, ephemeral=True,
-                                                    allowed_mentions=NO_MENTIONS)
             return
         await self._start(interaction)
         machine = await saved_machine(self.bot, interaction.user.id)
