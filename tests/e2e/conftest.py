@@ -9,7 +9,7 @@ import hashlib
 import logging
 import shutil
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +162,23 @@ def fail_llm_once(desk: Desk) -> Callable[[], None]:
 
     yield arm  # type: ignore[misc]
     llm.stream_chat = real
+
+
+@pytest.fixture
+def hold_llm(desk: Desk) -> Iterator[threading.Event]:
+    """Hold the language model at the start of its next answers until the event is set, so a
+    test can see a queue form however fast the machine answers (set at the end in any case)."""
+    llm = desk.services.pipeline.llm
+    real = llm.stream_chat
+    release = threading.Event()
+
+    def stream_chat(*args: Any, **kwargs: Any) -> Any:
+        release.wait(timeout=120)
+        return real(*args, **kwargs)
+
+    llm.stream_chat = stream_chat
+    try:
+        yield release
+    finally:
+        release.set()
+        llm.stream_chat = real

@@ -69,8 +69,8 @@ async def test_metrics_count_answers_votes_and_refusals(desk: Desk, endpoint) ->
     logging.getLogger("bot").addHandler(handler)
     question = "Is a safetensors file safer than a pickle checkpoint?"
     try:
-        inter = await desk.run("ask", {"question": question}, user="peggy")
-        refused = await fake.slash("ask", {"question": "and a gguf file?"}, user="peggy")
+        inter = await desk.run("ask", {"question": question}, user="oscar")
+        refused = await fake.slash("ask", {"question": "and a gguf file?"}, user="oscar")
         await fake.wait_until(lambda: refused.callbacks, timeout=10)
         final = inter.original
         assert final is not None and final["components"]

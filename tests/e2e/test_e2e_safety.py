@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -47,7 +48,7 @@ async def test_mentions_in_a_question_never_ping_anyone(desk: Desk) -> None:
 
 
 async def test_over_the_cooldown_a_user_is_told_to_wait_and_a_queued_one_their_place(
-    desk: Desk,
+    desk: Desk, hold_llm: threading.Event,
 ) -> None:
     first = await desk.fake.slash("ask", {"question": "What is GGUF?"}, user="frank")
     second = await desk.run("ask", {"question": "And Q8_0?"}, user="frank")
@@ -61,6 +62,7 @@ async def test_over_the_cooldown_a_user_is_told_to_wait_and_a_queued_one_their_p
         lambda: any(place in (r.json or {}).get("content", "") for r in desk.fake.requests
                     if queued.token in r.path), timeout=30,
     )
+    hold_llm.set()  # the first answer may now be written, then the queued one
     await desk.fake.wait_until(lambda: desk.finished(first) and desk.finished(queued),
                                timeout=ANSWER_TIMEOUT)
     assert "**Sources**" in first.original["content"]
