@@ -35,12 +35,15 @@ _GPU_WORD = re.compile(r"(?<![\w.])(-?\d[\d,]{0,9})\s+gpus?\b", re.IGNORECASE)
 # memory question stays the calculator's.
 _EXPLAIN = re.compile(
     r"(^|[.?!]\s+)why\b|\bwhy (is|does|do|doesn'?t|isn'?t|would|did|are|can'?t)\b|"
-    r"\bhow (can|do|should) i (set|configure|make|change|enable|fix|stop|keep|get|use|tell)\b|"
+    r"\bhow (can|do|should) i (set|configure|make|change|enable|disable|turn|fix|stop|keep|"
+    r"get|use|tell)\b|"
     r"\b(no|any) effect\b|\bdoes ?n[o']?t (seem to )?(work|have|take)\b|\btraceback\b|"
     r"\w+error:|\bexception\b|\bcrash(es|ed)?\b", re.IGNORECASE)
 _FIGURES_ASKED = re.compile(
     r"\b(fits?|enough|can i run|could i run|will it run|would it run|how much (v?ram|memory)|"
     r"how many (gb|gpus)|what gpu|which gpu|biggest|largest|how fast|cost)\b", re.IGNORECASE)
+# Intents whose answer depends on the model's size: a family without one gets a question back.
+_SIZED_INTENTS = ("fit", "memory", "speed", "money", "needs", "cloud")
 _FOLLOW = re.compile(r"\b(it|this model|that model|this one|that one|the model)\b", re.IGNORECASE)
 
 _INTENTS: list[tuple[Intent, re.Pattern[str]]] = [
@@ -87,6 +90,7 @@ class Understanding:
     problems: list[str] = field(default_factory=list)  # absurd input, one sentence each
     from_subject: bool = False
     explains: bool = False  # asks why / how to / pastes an error, not for the figures
+    family_only: bool = False  # the ambiguity is a family named without a size ("gemma 4")
     same_size: list[str] = field(default_factory=list)  # other models the figures hold for
 
     @property
@@ -267,6 +271,7 @@ def _find_family(tokens: list[re.Match[str]], catalog: Catalog, u: Understanding
         newest = sorted(members, key=lambda m: (str(m.released or ""), m.params_b),
                         reverse=True)
         u.ambiguous.append([m.id for m in newest[:3]])
+        u.family_only = True
         return
 
 
@@ -410,6 +415,8 @@ def understand(question: str, catalog: Catalog, subject: str | None = None) -> U
             u.ambiguous = []
     _intent(text, u)
     u.explains = bool(_EXPLAIN.search(text) and not _FIGURES_ASKED.search(text))
+    if u.family_only and (u.explains or not (u.names_machine or u.intent in _SIZED_INTENTS)):
+        u.ambiguous, u.family_only = [], False  # "is qwen3 good at code": not a sizing question
     if u.intent is None and u.models and u.names_machine:
         u.intent = "fit"
     bare_count = _GPU_WORD.search(text)

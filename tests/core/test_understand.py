@@ -194,5 +194,10 @@ def test_a_family_without_a_size_gets_a_question_back() -> None:
     u = understand("can I run gemma 4 on my 4070", CATALOG)
     assert not u.models and len(u.ambiguous[0]) == 3
     assert all(i.startswith("gemma-4-") for i in u.ambiguous[0])
+    assert understand("how much vram does qwen3.5 need", CATALOG).ambiguous
+    for general in ("can i use llama 3.1 commercially in my app? any strings attached",
+                    "how do i turn off the thinking thing in qwen3 its too slow",
+                    "olmo 2 context length is it really only 4k"):
+        assert not understand(general, CATALOG).ambiguous, general  # not a sizing question
     only = understand("llama 3.3 on 2x h100", CATALOG)  # one model in that family
     assert [m.id for m in only.models] == ["llama-3.3-70b"]
