@@ -259,7 +259,8 @@ class AnswerPipeline:
         return gen
 
     def _compose(self, question: str, gen: Generation, evidence: Evidence) -> Answer:
-        """Kept generated sentences (if enough of the reply passed), then the best quotes."""
+        """Kept generated sentences (if enough of the reply passed), then the best quotes: the
+        model's summary does not take the place of the evidence it summarises."""
         total = max(1, len(split_sentences(gen.raw)))
         kept = gen.kept
         if is_degenerate(gen.raw) or not kept or len(kept) / total < MIN_GENERATED_SHARE:
@@ -267,7 +268,7 @@ class AnswerPipeline:
             kept = []
         kept = kept[:MAX_GENERATED]
         quotes = self.ranker.within(
-            kept, self.ranker.quotes(evidence, kept, ANSWER_SENTENCES - len(kept)), ANSWER_CHARS,
+            kept, self.ranker.quotes(evidence, kept, ANSWER_SENTENCES), ANSWER_CHARS,
             evidence.chunks)
         text, citations = self.ranker.render(kept, evidence.chunks, quotes)
         return Answer(question=question, text=text,

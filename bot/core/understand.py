@@ -31,10 +31,11 @@ _COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d{1,6})(?!\d)", re.IGNORECASE)
 _BARE_SIZE = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)\s?b\b(?![\w/])", re.IGNORECASE)
 _GPU_WORD = re.compile(r"(?<![\w.])(-?\d[\d,]{0,9})\s+gpus?\b", re.IGNORECASE)
 # A question about why something happens, how to set something, or an error it pasted: the
-# knowledge base answers it, and the calculator's verdict only follows. An explicit fit or
-# memory question stays the calculator's.
+# knowledge base answers it, and the calculator's verdict only follows. A GitHub issue title's
+# tag ("[Usage]: why ...") does not hide the why. An explicit fit or memory question stays the
+# calculator's.
 _EXPLAIN = re.compile(
-    r"(^|[.?!]\s+)why\b|\bwhy (is|does|do|doesn'?t|isn'?t|would|did|are|can'?t)\b|"
+    r"(^|[.?!]\s+|^\[\w+\]:?\s*)why\b|\bwhy (is|does|do|doesn'?t|isn'?t|would|did|are|can'?t)\b|"
     r"\bhow (can|do|should) i (set|configure|make|change|enable|disable|turn|fix|stop|keep|"
     r"get|use|tell)\b|"
     r"\b(no|any) effect\b|\bdoes ?n[o']?t (seem to )?(work|have|take)\b|\btraceback\b|"

@@ -178,6 +178,8 @@ def test_a_card_the_catalog_does_not_list_keeps_its_memory() -> None:
 @pytest.mark.parametrize(("question", "explains"), [
     ("why speculate decoding is slower than normal decoding? meta-llama/Llama-3.1-8B-Instruct "
      "on 1 H100", True),
+    ("[Usage]: why speculate decoding is slower than normal decoding？ MODEL_NAME = "
+     "meta-llama/Llama-3.1-8B-Instruct", True),
     ("two L4 GPUs with llama 3.1 8b in Ollama: OLLAMA_NUM_PARALLEL=3 doesn't seem to have any "
      "effect", True),
     ("ValueError: The model's max seq len (131072) is larger than the KV cache. 2 RTX 3090 "
