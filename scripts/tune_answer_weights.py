@@ -29,8 +29,8 @@ from bot.core.services import Services  # noqa: E402
 GRID = {
     "OVERLAP_WEIGHT": (0.0, 0.3, 0.6),
     "CHUNK_WEIGHT": (0.5, 1.0),
-    "CHUNK_RANK_PENALTY": (0.0, 0.2),
-    "POSITION_PENALTY": (0.0, 0.05),
+    "CHUNK_RANK_PENALTY": (0.0, 0.2, 0.3),
+    "POSITION_PENALTY": (0.0, 0.035, 0.05),
 }
 
 
