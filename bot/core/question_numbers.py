@@ -17,11 +17,13 @@ _QUANT_NAME = re.compile(r"(?<![A-Za-z0-9])(I?Q[1-8]_(?:[0-9A-Z]+)(?:_[0-9A-Z]+)
 _BITS = re.compile(r"(?<![A-Za-z0-9.])(-?\d{1,2})[\s-]?bits?\b|\bint(4|8)\b|"
                    r"(?<![A-Za-z0-9])q(2|3|4|5|6|8)(?![0-9_])|(\d)q\b", re.IGNORECASE)
 _FP = re.compile(r"(?<![A-Za-z0-9])(fp16|bf16|f16|16[\s-]?bit|half precision|fp8|awq|gptq|"
-                 r"nvfp4|qat)(?![A-Za-z0-9])", re.IGNORECASE)
+                 r"nvfp4|nf4|qat)(?![A-Za-z0-9])", re.IGNORECASE)
+# bitsandbytes named without a bit count: its 8-bit mode (TGI's `--quantize bitsandbytes`).
+_BNB = re.compile(r"\b(bitsandbytes|bnb)\b", re.IGNORECASE)
 _CONTEXT = re.compile(
     r"(?<![\w.$~])(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*(?:tokens?\s+(?:of\s+)?)?"
     r"(?:context|ctx|token context|context window|tokens? of context)\b|"
-    r"\b(?:context|ctx)(?:\s+(?:length|window|size|of))?\s*(?:of|=|:)?\s*"
+    r"\b(?:context|ctx)(?:\s+(?:length|window|size|of))?\s*(?:of|=|:|to)?\s*"
     r"(-?\d[\d,]*(?:\.\d+)?)\s*(k|m)?\b|(?<![\w.$~])(\d[\d,]*)\s*(k)?\s+tokens\b"
     r"(?!\s*(?:/|per\b|a\s+sec|each\s+sec|every\s+sec|ps\b))",
     re.IGNORECASE)
@@ -64,7 +66,7 @@ def read_quant(text: str, u: Understanding) -> None:
         word = fp.group(1).lower()
         if word == "qat":
             u.quant, u.quant_note = "Q4_0", "a QAT build sized as Q4_0, the format it ships in"
-        elif word in ("awq", "gptq", "nvfp4"):
+        elif word in ("awq", "gptq", "nvfp4", "nf4"):
             u.quant, u.quant_note = "Q4_K_M", f"{fp.group(1)} sized as a 4-bit GGUF (Q4_K_M)"
         elif word == "fp8":
             u.quant, u.quant_note = "Q8_0", "FP8 sized as an 8-bit GGUF (Q8_0)"
@@ -80,6 +82,9 @@ def read_quant(text: str, u: Understanding) -> None:
             u.quant = table[n]
         elif n <= 1 or n > 32 or n < 0:
             u.problems.append(f"{n}-bit weights do not exist; pick 2 to 16 bits.")
+        return
+    if _BNB.search(text):
+        u.quant, u.quant_note = "Q8_0", "bitsandbytes' 8-bit mode sized as an 8-bit GGUF (Q8_0)"
 
 
 def _number(value: str, scale: str | None) -> float:
@@ -95,6 +100,9 @@ _OUTPUT_TOKENS = re.compile(r"\b(generat\w*|output|outputs|produc\w*|writ\w*|max
                             r"max_new_tokens|n_predict|reply|answer)\W+(?:\w+\W+)?$", re.I)
 
 
+_THROUGHPUT = re.compile(r"\btokens?\s*(?:/\s*s|per\s+sec)|\b(?:tok/s|t/s|tps)\b", re.I)
+
+
 def read_context(text: str, u: Understanding) -> None:
     """The context a question names: "64k context", "120K", "context of 8192", "20k tokens"."""
     m = _CONTEXT.search(text)
@@ -102,9 +110,11 @@ def read_context(text: str, u: Understanding) -> None:
         return
     value, scale = (m.group(1), m.group(2)) if m.group(1) else (
         (m.group(3), m.group(4)) if m.group(3) else (m.group(5), m.group(6)))
-    if m.group(5) and (_OUTPUT_TOKENS.search(text[:m.start()]) or (
+    if m.group(5) and (_OUTPUT_TOKENS.search(text[:m.start()]) or _THROUGHPUT.search(text) or (
             not scale and float(value.replace(",", "")) < MIN_BARE_CONTEXT)):
-        return  # "generate 48 tokens", "300 tokens": an output length, not a context
+        # "generate 48 tokens", "300 tokens": an output length, not a context; beside a speed
+        # ("2000 tokens per second ... the page states 6552 tokens") a bare count is a speed too
+        return
     number = _number(value, scale)
     base = float(value.replace(",", ""))
     if (scale or "").lower() == "k":

@@ -24,9 +24,10 @@ MAX_GPUS = 64
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+\-]*")
 _NUMWORDS = {"one": 1, "two": 2, "dual": 2, "twin": 2, "three": 3, "triple": 3, "four": 4,
              "quad": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "ten": 10, "sixteen": 16}
+# "8 x A100", "dual 3090", and with each card's memory between: "8*24G A10g", "2x 24GB 3090".
 _COUNT_BEFORE = re.compile(
     r"(?<![\w.])(-?\d{1,6}|one|two|dual|twin|three|triple|four|quad|five|six|seven|eight|ten|"
-    r"sixteen)\s*(?:x|×|\*)?\s*$", re.IGNORECASE)
+    r"sixteen)\s*(?:(?:x|×|\*)\s*\d{1,3}\s*(?:gb|g|gib)\s+|(?:x|×|\*)?\s*)$", re.IGNORECASE)
 _COUNT_AFTER = re.compile(r"^\s*(?:x|×|\*)\s*(\d{1,6})(?!\d)", re.IGNORECASE)
 _BARE_SIZE = re.compile(r"(?<![\w.])(\d{1,4}(?:\.\d+)?)\s?b\b(?![\w/])", re.IGNORECASE)
 _GPU_WORD = re.compile(r"(?<![\w.])(-?\d[\d,]{0,9})\s+gpus?\b", re.IGNORECASE)

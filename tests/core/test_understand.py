@@ -203,3 +203,26 @@ def test_a_family_without_a_size_gets_a_question_back() -> None:
         assert not understand(general, CATALOG).ambiguous, general  # not a sizing question
     only = understand("llama 3.3 on 2x h100", CATALOG)  # one model in that family
     assert [m.id for m in only.models] == ["llama-3.3-70b"]
+
+
+def test_words_people_use_for_counts_and_contexts() -> None:
+    u = understand("If I have 30G RAM and 8*24G A10g, can I run llama 2 70b?", CATALOG)
+    assert (u.hardware and u.hardware.id, u.gpus) == ("a10g", 8)
+    assert understand("2x 24GB 3090 for qwen3 32b?", CATALOG).gpus == 2
+    assert understand("I have 24GB 3090, qwen3 32b?", CATALOG).gpus == 1
+    u = understand("Qwen3.8-27B on RTX 3060, would want to double the context to 64k", CATALOG)
+    assert u.context == 65536
+    u = understand("Llama 3 8B on an A100 reached about 2000 tokens per second... this page "
+                   "states 6552 tokens", CATALOG)
+    assert u.context is None
+    assert understand("llama 3.1 8b with 32000 tokens on a 4090", CATALOG).context == 32000
+
+
+@pytest.mark.parametrize(("question", "quant"), [
+    ("llama 2 13b on a g4dn.12xlarge (QUANTIZE: bitsandbytes)", "Q8_0"),
+    ("llama 2 13b with bitsandbytes 4-bit on a T4", "Q4_K_M"),
+    ("llama 2 13b in nf4 on a T4", "Q4_K_M"),
+    ("Meta-Llama-3.1-405B-Instruct-FP8 on 8xH100", "Q8_0"),
+])
+def test_quantization_formats_are_sized_by_their_bits(question: str, quant: str) -> None:
+    assert understand(question, CATALOG).quant == quant
