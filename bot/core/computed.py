@@ -318,14 +318,16 @@ def _cheapest_cloud(est: CostEstimate, u: Understanding, catalog: Catalog) -> st
             + (f" as of {best.price_as_of}" if best.price_as_of else "") + ".")
 
 
-def _speed_first(lines: list[str], subject: str) -> list[str]:
-    """A "how fast" question reads its answer first: the decode speed, then the memory."""
-    speed = next((i for i, line in enumerate(lines) if line.startswith("Decode speed: ")), None)
-    if speed is None or speed == 0:
+def _lead_with(lines: list[str], marker: str, subject: str) -> list[str]:
+    """A "how fast" or "what does it cost" question reads its answer first (the decode speed
+    or the cost line, said of `subject`), then whether the model fits."""
+    at = next((i for i, line in enumerate(lines) if line.startswith(marker)), None)
+    if at is None or at == 0:
         return lines
-    first = lines[speed].replace("Decode speed:", f"{subject} decodes", 1)
+    verb = {"Decode speed:": "decodes", "Cost:": "costs"}[marker]
+    first = lines[at].replace(marker, f"{subject} {verb}", 1)
     verdict = re.sub(r"^Yes\. ", "It fits: ", lines[0])
-    return [first, verdict, *lines[1:speed], *lines[speed + 1:]]
+    return [first, verdict, *lines[1:at], *lines[at + 1:]]
 
 
 def computed_answer(u: Understanding, question: str, catalog: Catalog) -> Answer | None:
@@ -389,8 +391,9 @@ def _compute(u: Understanding, question: str, catalog: Catalog) -> Answer | None
             lines.append(layout)
         lines.extend(_speed_money(est, machine, u))
         lines.append(_assumptions(est, u) + " " + CHECK.format(ctx=est.context))
-    if u.intent == "speed" and est is not None and machine is not None:
-        lines = _speed_first(lines, f"{est.model.name.split(' (')[0]} on {machine.label}")
+    if u.intent in ("speed", "money") and est is not None and machine is not None and est.fits:
+        lines = _lead_with(lines, "Decode speed:" if u.intent == "speed" else "Cost:",
+                           f"{est.model.name.split(' (')[0]} on {machine.label}")
     if machine is not None:
         entries.append(machine.cloud or machine.hardware)
     citations = _cite(entries)

@@ -61,7 +61,7 @@ _INTENTS: list[tuple[Intent, re.Pattern[str]]] = [
     ("speed", re.compile(r"\b(how fast|speed|tokens?/s|tok/s|t/s|tps|tokens per second|slow|"
                          r"faster|throughput)\b", re.I)),
     ("memory", re.compile(r"\b(how much|how many gb|vram|memory|ram)\b.*\b(need|use|take|"
-                          r"require)|\bmemory (usage|footprint)\b", re.I)),
+                          r"require)|\bmemory (usage|footprint)\b|\bkv[ -]?cache\b", re.I)),
     ("fit", re.compile(r"\b(fit|fits|run|runs|running|load|enough|possible|work|handle)\b",
                        re.I)),
 ]

@@ -66,7 +66,12 @@ def test_several_cards_of_a_given_size(desk: Desk) -> None:
 
 def test_speed_money_cloud_biggest_and_needs(desk: Desk) -> None:
     money = desk.ask("llama 3.1 8b on g5.2xlarge, what does it cost per hour?").text
-    assert "Cost: $1.21 an hour (on demand, as of" in money and "per 1M output tokens" in money
+    first = money.split("\n")[0]  # a cost question reads its answer first
+    assert first.startswith("Llama 3.1 8B on an AWS g5.2xlarge") and "costs $1.21 an hour (on " \
+        "demand, as of" in first and "per 1M output tokens" in first
+    assert money.split("\n")[1].startswith("It fits: ")
+    too_big = desk.ask("cost of llama 3.1 405b on a 4090").text  # does not fit: the verdict first
+    assert too_big.startswith("No. Llama 3.1 405B")
     biggest = desk.ask("what's the biggest model I can run on a 3060 12GB").text
     assert biggest.startswith("The largest catalog models that fit entirely on an RTX 3060")
     needs = desk.ask("what gpu do i need for gemma 3 27b").text

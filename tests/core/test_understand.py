@@ -226,3 +226,16 @@ def test_words_people_use_for_counts_and_contexts() -> None:
 ])
 def test_quantization_formats_are_sized_by_their_bits(question: str, quant: str) -> None:
     assert understand(question, CATALOG).quant == quant
+
+
+def test_a_kv_cache_question_about_a_named_model_is_for_the_calculator() -> None:
+    u = understand("nemotron 3 nano 30b kv cache at 128k context", CATALOG)
+    assert [m.id for m in u.models] == ["nemotron-3-nano-30b-a3b"] and u.intent == "memory"
+    assert u.actionable
+
+
+def test_granite_4_sizes_by_the_names_people_use() -> None:
+    u = understand("granite 4 small on a 24GB card with 128k context", CATALOG)
+    assert [m.id for m in u.models] == ["granite-4.0-h-small"] and u.intent == "fit"
+    assert [m.id for m in understand("granite 4 tiny on 8gb", CATALOG).models] == [
+        "granite-4.0-h-tiny"]
