@@ -153,3 +153,16 @@ def test_a_why_question_is_answered_from_the_knowledge_base_with_the_verdict_aft
     assert "2 x L4 has 48 GB" in verdict
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert numbers == {c.number for c in answer.citations}  # every mark has its source
+
+
+def test_a_dense_model_that_must_offload_hears_of_a_mixture_of_experts(desk: Desk) -> None:
+    text = desk.ask("can I run gemma 4 31b on a 4060 8gb with 64gb ram").text
+    line = next(x for x in text.split("\n") if "is dense" in x)
+    dense = float(re.search(r"runs at about ([\d.]+) tokens/s", text).group(1))
+    moe = float(re.search(r"Gemma 4 26B A4B at \S+ reads about 3.8B parameters per token and "
+                          r"runs at about ([\d.]+) tokens/s", line).group(1))
+    assert moe >= 2 * dense
+    general = desk.ask("llama 3.3 70b on a 3090 with 64GB RAM").text
+    assert "Coder" not in general.split("From the knowledge base")[0]
+    moe_asked = desk.ask("can I run qwen3.5 35b-a3b on my 4070 with 64gb ram").text
+    assert "is dense" not in moe_asked
