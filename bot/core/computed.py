@@ -159,11 +159,13 @@ def _alternatives(est: CostEstimate, u: Understanding, catalog: Catalog, machine
         if machine.speed_known and not model.is_moe:
             moe = _moe_instead(est, u, catalog, machine)
             if moe is not None:
+                how = ("fits entirely and runs" if moe.fits else "runs, offloaded the same way,")
                 out.append(f"{model.name.split(' (')[0]} is dense, so every layer left in system "
-                           f"memory is read for each token; a mixture-of-experts model offloads "
-                           f"far better: {moe.model.name.split(' (')[0]} at {moe.quant.id} reads "
-                           f"about {moe.model.active_b:g}B parameters per token and runs at about "
-                           f"{_rate(moe.tokens_per_second or 0)} tokens/s on the same machine.")
+                           f"memory is read for each token; a mixture-of-experts model reads "
+                           f"far less: {moe.model.name.split(' (')[0]} at {moe.quant.id} reads "
+                           f"about {moe.model.active_b:g}B parameters per token and {how} at "
+                           f"about {_rate(moe.tokens_per_second or 0)} tokens/s on the same "
+                           f"machine.")
     if not est.fits:
         bits = est.quant.bits_per_weight
         for name in FIT_LADDER:
@@ -341,8 +343,9 @@ def _cheapest_cloud(est: CostEstimate, u: Understanding, catalog: Catalog) -> st
     if not options:
         return None
     best = min(options, key=lambda c: c.usd_per_hour or 0)
+    card = short_name(catalog.hardware_named(best.gpu))
     return (f"The cheapest listed instance that holds it is {best.name} ({best.gpu_count} x "
-            f"{best.gpu}), ${best.usd_per_hour:,.2f} an hour on demand"
+            f"{card}), ${best.usd_per_hour:,.2f} an hour on demand"
             + (f" as of {best.price_as_of}" if best.price_as_of else "") + ".")
 
 
