@@ -19,7 +19,7 @@ import pytest_asyncio
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
-from e2e_support import MEASURED, ROOT, TOKEN, Desk, LogCapture
+from e2e_support import MEASURED, ROOT, TOKEN, Desk, Hold, LogCapture
 
 from bot.devtools.fake_discord import FakeDiscord
 
@@ -165,20 +165,21 @@ def fail_llm_once(desk: Desk) -> Callable[[], None]:
 
 
 @pytest.fixture
-def hold_llm(desk: Desk) -> Iterator[threading.Event]:
-    """Hold the language model at the start of its next answers until the event is set, so a
-    test can see a queue form however fast the machine answers (set at the end in any case)."""
+def hold_llm(desk: Desk) -> Iterator[Hold]:
+    """Hold the language model at the start of its next answers until released, so a test can
+    see a queue form however fast or slow the machine is (released at the end in any case)."""
     llm = desk.services.pipeline.llm
     real = llm.stream_chat
-    release = threading.Event()
+    hold = Hold()
 
     def stream_chat(*args: Any, **kwargs: Any) -> Any:
-        release.wait(timeout=120)
+        hold.entered.set()
+        hold._release.wait(timeout=120)
         return real(*args, **kwargs)
 
     llm.stream_chat = stream_chat
     try:
-        yield release
+        yield hold
     finally:
-        release.set()
+        hold.release()
         llm.stream_chat = real

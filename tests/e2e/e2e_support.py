@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,3 +130,14 @@ class LagTicker:
     def describe(self) -> str:
         mean = sum(self.lags) / len(self.lags) if self.lags else 0.0
         return f"{self.worst * 1000:.1f} / {mean * 1000:.1f} over {len(self.lags)} ticks"
+
+
+class Hold:
+    """`entered` is set when an answer reaches the model; `release()` lets it write."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self._release = threading.Event()
+
+    def release(self) -> None:
+        self._release.set()

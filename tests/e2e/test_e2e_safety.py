@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 from typing import Any
 
 import pytest
-from e2e_support import ANSWER_TIMEOUT, MEASURED, PING, TOKEN, Desk, LagTicker, strings
+from e2e_support import ANSWER_TIMEOUT, MEASURED, PING, TOKEN, Desk, Hold, LagTicker, strings
 
 from bot.core.errors import MODEL_DOWN as BACKEND_DOWN
 
@@ -48,9 +47,12 @@ async def test_mentions_in_a_question_never_ping_anyone(desk: Desk) -> None:
 
 
 async def test_over_the_cooldown_a_user_is_told_to_wait_and_a_queued_one_their_place(
-    desk: Desk, hold_llm: threading.Event,
+    desk: Desk, hold_llm: Hold,
 ) -> None:
     first = await desk.fake.slash("ask", {"question": "What is GGUF?"}, user="frank")
+    # frank's answer holds the model before anyone else asks (on a loaded machine the next
+    # question could otherwise reach the model first and frank would be the one queued)
+    await desk.fake.wait_until(hold_llm.entered.is_set, timeout=ANSWER_TIMEOUT)
     second = await desk.run("ask", {"question": "And Q8_0?"}, user="frank")
     reply = second.callbacks[0]
     assert reply["type"] == 4 and reply["data"]["flags"] & 64
@@ -62,7 +64,7 @@ async def test_over_the_cooldown_a_user_is_told_to_wait_and_a_queued_one_their_p
         lambda: any(place in (r.json or {}).get("content", "") for r in desk.fake.requests
                     if queued.token in r.path), timeout=30,
     )
-    hold_llm.set()  # the first answer may now be written, then the queued one
+    hold_llm.release()  # the first answer may now be written, then the queued one
     await desk.fake.wait_until(lambda: desk.finished(first) and desk.finished(queued),
                                timeout=ANSWER_TIMEOUT)
     assert "**Sources**" in first.original["content"]
