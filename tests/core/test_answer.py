@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from bot.config import load_settings
 from bot.core.answer import SYSTEM_PROMPT, AnswerPipeline
 from bot.core.errors import InvalidInput
 from bot.core.grounding import has_mention_markup, split_sentences
 from bot.core.services import build_services
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_KB = ROOT / "tests" / "fixtures" / "knowledge"
 
 
 class ScriptedLLM:
@@ -59,6 +65,24 @@ def test_out_of_scope_question_is_unknown_and_names_covered_topics(real_pipeline
     assert answer.mode == "unknown"
     assert "does not cover" in answer.text
     assert answer.closest_topics and answer.citations == []
+
+
+def test_a_question_naming_a_section_exactly_is_covered(tmp_path, embedder) -> None:
+    # The fixture pages and the real embedding-models page, whose section "all-MiniLM-L6-v2:
+    # the small default" scores a cosine of about 0.26 for this question, under MIN_SCORE.
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE_KB, knowledge)
+    shutil.copy(ROOT / "knowledge" / "models" / "embedding-models.md", knowledge / "models")
+    settings = load_settings(None, knowledge_dir=knowledge, data_dir=tmp_path / "data")
+    services = build_services(settings, embedder=embedder, llm=ScriptedLLM(""))
+    services.index.reindex()
+    pipeline = services.pipeline  # the model writes nothing: quotes only, as retrieval decides
+    answer = pipeline.answer("all-minilm-l6-v2 how many dims and whats the max input length")
+    assert answer.mode == "extractive"
+    assert answer.citations[0].file == "models/embedding-models.md"
+    assert "384" in answer.text
+    for off_topic in ("all-minilm-l6-v2 banana bread recipe", "a banana bread recipe please"):
+        assert pipeline.answer(off_topic).mode == "unknown", off_topic
 
 
 def test_invented_number_is_removed(make_pipeline) -> None:
