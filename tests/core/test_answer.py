@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kb_support import FIXTURE_KB
 
 from bot.config import load_settings
 from bot.core.answer import SYSTEM_PROMPT, AnswerPipeline
@@ -15,7 +16,6 @@ from bot.core.grounding import has_mention_markup, split_sentences
 from bot.core.services import build_services
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_KB = ROOT / "tests" / "fixtures" / "knowledge"
 
 
 class ScriptedLLM:

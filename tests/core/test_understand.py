@@ -76,6 +76,10 @@ def test_cloud_instances(question: str, cloud: str) -> None:
     ("llama 3.1 8b Q5_K_M", "Q5_K_M"), ("llama 3.1 8b in 8 bit", "Q8_0"),
     ("llama 3.1 8b fp16", "F16"), ("llama 3.1 8b AWQ", "Q4_K_M"), ("llama 3.1 8b FP8", "Q8_0"),
     ("gemma 3 27b Q4KM", "Q4_K_M"), ("llama 3.1 8b with load_4bit=True", "Q4_K_M"),
+    ("llama 2 13b on a g4dn.12xlarge (QUANTIZE: bitsandbytes)", "Q8_0"),
+    ("llama 2 13b with bitsandbytes 4-bit on a T4", "Q4_K_M"),
+    ("llama 2 13b in nf4 on a T4", "Q4_K_M"),
+    ("Meta-Llama-3.1-405B-Instruct-FP8 on 8xH100", "Q8_0"),
 ])
 def test_quantization(question: str, quant: str) -> None:
     assert understand(question, CATALOG).quant == quant
@@ -216,16 +220,6 @@ def test_words_people_use_for_counts_and_contexts() -> None:
                    "states 6552 tokens", CATALOG)
     assert u.context is None
     assert understand("llama 3.1 8b with 32000 tokens on a 4090", CATALOG).context == 32000
-
-
-@pytest.mark.parametrize(("question", "quant"), [
-    ("llama 2 13b on a g4dn.12xlarge (QUANTIZE: bitsandbytes)", "Q8_0"),
-    ("llama 2 13b with bitsandbytes 4-bit on a T4", "Q4_K_M"),
-    ("llama 2 13b in nf4 on a T4", "Q4_K_M"),
-    ("Meta-Llama-3.1-405B-Instruct-FP8 on 8xH100", "Q8_0"),
-])
-def test_quantization_formats_are_sized_by_their_bits(question: str, quant: str) -> None:
-    assert understand(question, CATALOG).quant == quant
 
 
 def test_a_kv_cache_question_about_a_named_model_is_for_the_calculator() -> None:
